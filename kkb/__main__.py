@@ -1,0 +1,5 @@
+import sys
+
+from kkb.cli import main
+
+sys.exit(main())

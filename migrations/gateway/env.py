@@ -1,0 +1,5 @@
+from alembic import context
+
+from kkb.migrate import run_env
+
+run_env(context)

@@ -1,0 +1,21 @@
+"""interventions: outbox, feed cursors, idempotency keys
+
+Revision ID: interventions_0001
+Revises:
+Create Date: 2026-11-27
+"""
+
+from common.migration_helpers import create_plumbing, drop_plumbing
+
+revision = "interventions_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_plumbing()
+
+
+def downgrade() -> None:
+    drop_plumbing()
