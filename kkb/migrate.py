@@ -25,7 +25,7 @@ def alembic_config(schema: str, db_url: str) -> Config:
     return cfg
 
 
-def upgrade_all(db_url: str, revision: str = "head") -> None:
+def upgrade_all(db_url: str, revision: str = "heads") -> None:
     for schema in SERVICES:
         command.upgrade(alembic_config(schema, db_url), revision)
 
