@@ -1,0 +1,1 @@
+"""Authorisation: roles, the permission matrix, region scope."""
