@@ -16,9 +16,12 @@ def in_scope(scope: str, code: str) -> bool:
 
 def scope_sql(column: str, param: str = "scope") -> str:
     """SQL condition for ``column`` within the scope bound as ``:{param}``."""
+    # COLLATE "C": linguistic collations ignore punctuation, which breaks the range.
+    # Region-code columns are declared COLLATE "C" so their indexes serve this.
     return (
         f"(CAST(:{param} AS text) = '' OR {column} = :{param}"
-        f" OR ({column} >= :{param} || '.' AND {column} < :{param} || '/'))"
+        f" OR ({column} COLLATE \"C\" >= (:{param} || '.')"
+        f" AND {column} COLLATE \"C\" < (:{param} || '/')))"
     )
 
 

@@ -38,6 +38,7 @@ _DROP_RESPONSE = {
     "content-length",
     "server",
     "date",
+    "x-request-id",  # the gateway sets its own, the same id
 }
 _IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
@@ -88,7 +89,9 @@ async def forward(
         try:
             upstream = await client.send(outgoing, stream=True)
             break
-        except httpx.ConnectError as exc:
+        # httpx-aiohttp reports a refused connection as ConnectTimeout, so both mean
+        # "not reached"; a read timeout is the only sign the service got the request.
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             if attempt + 1 == attempts:
                 raise unavailable(service) from exc
         except httpx.TimeoutException as exc:

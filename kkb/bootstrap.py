@@ -16,7 +16,19 @@ class DemoUser:
     sector: str | None = None
 
 
-DEMO_USERS: list[DemoUser] = []
+# Demo logins for ``make run`` only (listed in the README); never created in production.
+DEMO_USERS: list[DemoUser] = [
+    DemoUser("admin.ketapang", "demo-admin-2026", "admin", "61.04"),
+    DemoUser("tpps.ketapang", "demo-regency-2026", "regency_officer", "61.04"),
+    DemoUser("camat.deltapawan", "demo-district-2026", "district_officer", "61.04.16"),
+    DemoUser("operator.kalinilam", "demo-village-2026", "village_operator", "61.04.16.2007"),
+    DemoUser("tpk.kalinilam", "demo-tpk-2026", "tpk_cadre", "61.04.16.2007"),
+    DemoUser("bidan.deltapawan", "demo-health-2026", "health_worker", "61.04.16"),
+    DemoUser("pupr.ketapang", "demo-sector-2026", "sector_officer", "61.04", "public_works"),
+    DemoUser("dinsos.ketapang", "demo-social-2026", "sector_officer", "61.04", "social_affairs"),
+    DemoUser("analis.ketapang", "demo-analyst-2026", "analyst", "61.04"),
+    DemoUser("auditor.ketapang", "demo-auditor-2026", "auditor", "61.04"),
+]
 
 
 @asynccontextmanager
@@ -39,4 +51,17 @@ async def load_reference_data(db_url: str) -> None:
 
 
 async def load_demo(db_url: str) -> None:
-    """Idempotent: seeds only an empty registry."""
+    """Idempotent: demo users are added once; the registry is seeded only when empty."""
+    from gateway.cli import add_user
+    from kkb.database import service_url
+
+    for user in DEMO_USERS:
+        await add_user(
+            service_url(db_url, "gateway"),
+            user.username,
+            user.password,
+            user.role,
+            user.scope,
+            user.sector,
+            None,
+        )

@@ -2,18 +2,12 @@
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 import time
 
 from kkb import database
 from kkb.database import DEFAULT_DATA_DIR, Server
-
-
-def _default_db_name() -> str:
-    url = os.environ.get("DATABASE_URL")
-    return database.database_of(url) if url else "kkb"
 
 
 def prepare(server: Server, db_name: str, *, demo: bool) -> str:
@@ -47,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        db_url = prepare(server, args.db or _default_db_name(), demo=not args.no_demo)
+        db_url = prepare(server, args.db or database.default_db_name(), demo=not args.no_demo)
         stack = Stack(db_url, log_dir=str(DEFAULT_DATA_DIR / "logs"))
         stack.start()
         stack.wait_ready(timeout_s=60)
@@ -88,7 +82,7 @@ def print_banner(stack, elapsed: float) -> None:
 def cmd_setup(args: argparse.Namespace) -> int:
     server = database.start_server(DEFAULT_DATA_DIR)
     try:
-        db_url = prepare(server, args.db or _default_db_name(), demo=not args.no_demo)
+        db_url = prepare(server, args.db or database.default_db_name(), demo=not args.no_demo)
         print(f"database ready: {database.database_of(db_url)}")
     finally:
         server.stop()
@@ -100,7 +94,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     server = database.start_server(DEFAULT_DATA_DIR)
     try:
-        db_url = database.with_database(server.admin_url, args.db or _default_db_name())
+        db_url = database.with_database(server.admin_url, args.db or database.default_db_name())
         if args.direction == "up":
             upgrade_all(db_url, args.revision or "head")
         else:

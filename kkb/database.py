@@ -50,6 +50,11 @@ def start_server(data_dir: Path = DEFAULT_DATA_DIR) -> Server:
     return Server(admin_url=handle.get_uri("postgres"), embedded=handle)
 
 
+def default_db_name() -> str:
+    url = os.environ.get("DATABASE_URL")
+    return database_of(url) if url else "kkb"
+
+
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))

@@ -66,14 +66,17 @@ def upgrade() -> None:
         """
         CREATE TABLE refresh_token (
             token_hash text PRIMARY KEY,
-            user_id uuid NOT NULL REFERENCES app_user (id),
+            family_id text NOT NULL,
+            subject text NOT NULL,
+            client_id text NOT NULL,
+            issued_at timestamptz NOT NULL,
             expires_at timestamptz NOT NULL,
-            created_at timestamptz NOT NULL DEFAULT now(),
             used_at timestamptz,
             revoked_at timestamptz
         )
         """
     )
+    op.execute("CREATE INDEX refresh_token_family ON refresh_token (family_id)")
     op.execute(
         """
         CREATE TABLE audit_entry (
@@ -92,6 +95,7 @@ def upgrade() -> None:
             purpose text,
             request_id text NOT NULL,
             outcome integer NOT NULL,
+            outcome_kind text NOT NULL,
             prev_hash text NOT NULL,
             hash text NOT NULL
         )
