@@ -18,7 +18,15 @@ def sectors_router() -> APIRouter:
         dependencies=[Depends(require("interventions.catalogue.read"))],
     )
     async def list_sectors() -> list[dict]:
-        return [s.as_dict() if hasattr(s, "as_dict") else s for s in SECTORS]
+        return [
+            {
+                "code": info.sector.value,
+                "label": info.label,
+                "agency": info.agency,
+                "agency_short": info.agency_short,
+            }
+            for info in SECTORS.values()
+        ]
 
     return router
 

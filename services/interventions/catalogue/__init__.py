@@ -1,0 +1,1 @@
+"""The intervention catalogue: versioned entries, seed data, change and delivery rules."""

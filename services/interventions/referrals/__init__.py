@@ -1,0 +1,1 @@
+"""Referrals between sectors: the state machine, referral types and due dates."""

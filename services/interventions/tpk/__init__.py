@@ -1,0 +1,1 @@
+"""Family-assistance teams (TPK): composition, visit checklists, catin screening, schedules."""
