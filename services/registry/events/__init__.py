@@ -1,0 +1,1 @@
+"""Life events (pregnancy, delivery, marriage plans, contraception) and target groups."""

@@ -1,0 +1,1 @@
+"""People: identity numbers (NIK, KK), provisional ids and person-level rules."""

@@ -1,0 +1,1 @@
+"""Family stunting-risk (KRS) assessment under versioned BKKBN rule sets."""
