@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -40,6 +41,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    parent = os.getppid()
     try:
         db_url = prepare(server, args.db or database.default_db_name(), demo=not args.no_demo)
         stack = Stack(db_url, log_dir=str(DEFAULT_DATA_DIR / "logs"))
@@ -47,6 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.wait_ready(timeout_s=60)
         print_banner(stack, time.monotonic() - started)
         while True:
+            if os.getppid() != parent:
+                # ``make`` was killed without passing the signal on: stop with it.
+                raise KeyboardInterrupt
             for name, proc in stack.processes.items():
                 if proc.poll() is not None:
                     print(
