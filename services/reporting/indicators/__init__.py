@@ -1,0 +1,1 @@
+"""Indicator definitions (``catalogue``) and the arithmetic behind them (``formulas``)."""
