@@ -4,6 +4,7 @@ Idempotent and quick (~91k rows in well under a second of SQL): safe at every st
 """
 
 import csv
+import hashlib
 import io
 
 from common.reference_data import reference_data_dir
@@ -19,8 +20,21 @@ def wilayah_rows() -> list[tuple[str, str, str, str | None, str]]:
         ]
 
 
-async def load_regions(conn) -> dict[str, int]:
-    """``conn`` is an asyncpg connection with search_path on the registry schema."""
+def wilayah_checksum() -> str:
+    path = reference_data_dir() / "wilayah" / "wilayah.csv"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def load_regions(conn, *, force: bool = False) -> dict[str, int]:
+    """``conn`` is an asyncpg connection with search_path on the registry schema.
+
+    The file's checksum is remembered, so an unchanged list costs one query at start-up.
+    """
+    checksum = wilayah_checksum()
+    loaded = await conn.fetchval("SELECT checksum FROM reference_load WHERE name = 'wilayah'")
+    if loaded == checksum and not force:
+        total = await conn.fetchval("SELECT count(*) FROM region")
+        return {"total": total, "changed": 0}
     rows = wilayah_rows()
     async with conn.transaction():
         await conn.execute(
@@ -48,5 +62,10 @@ async def load_regions(conn) -> dict[str, int]:
             SELECT (SELECT count(*) FROM upserted) AS changed,
                    (SELECT count(*) FROM region_stage) AS total
             """
+        )
+        await conn.execute(
+            "INSERT INTO reference_load (name, checksum) VALUES ('wilayah', $1)"
+            " ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, loaded_at = now()",
+            checksum,
         )
     return {"total": result["total"], "changed": result["changed"]}
