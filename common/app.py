@@ -6,16 +6,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 
 from common.auth import require_service
 from common.db import make_engine, make_sessionmaker, ping
 from common.errors import ProblemError, install_error_handlers, problem_response
-from common.feed import read_feed
+from common.feed import Position, read_feed
 from common.idempotency import IdempotencyMiddleware
 from common.logging import configure_logging
 from common.middleware import RequestContextMiddleware
@@ -97,8 +99,28 @@ def create_service_app(
     if with_feed:
         app.include_router(feed_router())
     for router in routers:
+        declare_operations(router)
         app.include_router(router)
     return app
+
+
+def declare_operations(router: APIRouter) -> None:
+    """Publish each route's permission as ``x-kkb-operation`` in the OpenAPI document,
+    so the gateway can refuse a call before forwarding it (defence in depth). Runs
+    before inclusion: included routes copy ``openapi_extra`` from these originals."""
+
+    def operations(dependant: Any) -> list[str]:
+        found = [dependant.call.operation] if hasattr(dependant.call, "operation") else []
+        for sub in dependant.dependencies:
+            found += [op for op in operations(sub) if op not in found]
+        return found
+
+    for route in router.routes:
+        if isinstance(route, APIRoute) and (ops := operations(route.dependant)):
+            extension = ops[0] if len(ops) == 1 else ops
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-kkb-operation": extension}
+        elif isinstance(nested := getattr(route, "original_router", None), APIRouter):
+            declare_operations(nested)
 
 
 def start_background(app: FastAPI, coro: Awaitable[Any]) -> None:
@@ -150,8 +172,32 @@ def feed_router() -> APIRouter:
         request: Request,
         after: Annotated[str | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    ) -> dict:
+    ) -> Response:
         async with request.app.state.engine.connect() as conn:
-            return await read_feed(conn, after, limit)
+            page = await read_feed(conn, after, limit, raw=True)
+        # orjson straight to bytes: FastAPI's generic encoder is the bottleneck at 5k events.
+        return Response(orjson.dumps(page), media_type="application/json")
+
+    @router.get("/internal/feed/head", dependencies=[Depends(require_service)])
+    async def internal_feed_head(
+        request: Request, after: Annotated[str | None, Query()] = None
+    ) -> dict:
+        """The newest position the feed serves, and how many events follow ``after``."""
+        pos = Position.decode(after)
+        async with request.app.state.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT xid::text || '.' || id FROM outbox_event"
+                        "        WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
+                        "        ORDER BY xid DESC, id DESC LIMIT 1) AS head,"
+                        " (SELECT count(*) FROM outbox_event"
+                        "   WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id)"
+                        "     AND xid < pg_snapshot_xmin(pg_current_snapshot())) AS behind"
+                    ),
+                    {"xid": str(pos.xid), "id": pos.id},
+                )
+            ).one()
+        return {"head": row.head or "", "behind": row.behind}
 
     return router

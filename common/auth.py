@@ -67,6 +67,8 @@ def require(operation: str) -> Callable[[Identity], Identity]:
         return caller
 
     check.__name__ = f"require_{operation.replace('.', '_')}"
+    # Read by common.app to publish the route's operation for the gateway's own check.
+    check.operation = operation  # type: ignore[attr-defined]
     return check
 
 

@@ -117,7 +117,7 @@ EMIT_MANY_SQL = """
 _READ = text(
     """
     SELECT xid::text AS xid, id, event_id, type, aggregate_type, aggregate_id, region_code,
-           occurred_at, payload
+           occurred_at, payload::text AS payload
     FROM outbox_event
     WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id)
       AND xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -127,8 +127,14 @@ _READ = text(
 )
 
 
-async def read_feed(conn: AsyncConnection | AsyncSession, after: str | None, limit: int) -> dict:
-    """A page of the feed after ``after``; ``next`` is the cursor to resume from."""
+async def read_feed(
+    conn: AsyncConnection | AsyncSession, after: str | None, limit: int, *, raw: bool = False
+) -> dict:
+    """A page of the feed after ``after``; ``next`` is the cursor to resume from.
+
+    ``raw`` keeps each payload as the stored JSON text (an ``orjson.Fragment``) for the
+    HTTP route, which would otherwise parse and re-serialise every payload.
+    """
     pos = Position.decode(after)
     rows = (await conn.execute(_READ, {"xid": str(pos.xid), "id": pos.id, "limit": limit})).all()
     events = [
@@ -139,8 +145,8 @@ async def read_feed(conn: AsyncConnection | AsyncSession, after: str | None, lim
             "aggregate_type": r.aggregate_type,
             "aggregate_id": str(r.aggregate_id),
             "region_code": r.region_code,
-            "occurred_at": r.occurred_at.isoformat(),
-            "payload": r.payload,
+            "occurred_at": r.occurred_at,
+            "payload": orjson.Fragment(r.payload) if raw else orjson.loads(r.payload),
         }
         for r in rows
     ]

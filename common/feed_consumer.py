@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import httpx
+import orjson
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,7 +56,7 @@ class FeedConsumer:
             "/internal/feed", params={"after": after, "limit": self.batch_size}
         )
         resp.raise_for_status()
-        page = resp.json()
+        page = orjson.loads(resp.content)
         events = [FeedEvent.from_json(e) for e in page["events"]]
         if not events:
             return 0
