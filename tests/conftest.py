@@ -52,7 +52,7 @@ def stack(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     s = Stack(
         db_url,
         ports={name: free_port() for name in ("gateway", "registry", "interventions", "reporting")},
-        extra_env={"KKB_ENV": "test", "KKB_LOG_LEVEL": "WARNING"},
+        extra_env={"KKB_ENV": "test", "KKB_LOG_LEVEL": "INFO"},
         log_dir=str(logs),
     )
     s.start()

@@ -123,3 +123,28 @@ def test_database_unreachable_at_startup_reports_not_ready(stack):
         assert httpx.get(broken.url("registry") + "/healthz").status_code == 200
     finally:
         broken.stop()
+
+
+def test_request_id_reaches_the_service_log_and_metrics_count_requests(stack, db_url):
+    import os
+    import time
+
+    with user_client(stack, db_url, "admin", "61.04") as client:
+        assert (
+            client.get("/v1/regions/61.04", headers={"X-Request-ID": "log-trace-42"}).status_code
+            == 200
+        )
+    log_path = os.path.join(stack.log_dir, "registry.log")
+    deadline = time.monotonic() + 5
+    while "log-trace-42" not in open(log_path).read():
+        assert time.monotonic() < deadline, "request id not in the registry's JSON log"
+        time.sleep(0.1)
+    line = next(ln for ln in open(log_path) if "log-trace-42" in ln)
+    import json
+
+    entry = json.loads(line)
+    assert entry["route"] == "/v1/regions/{code}"  # the template, never concrete values
+    metrics = httpx.get(stack.url("registry") + "/metrics").text
+    assert (
+        'kkb_http_requests_total{app="registry",method="GET",route="/v1/regions/{code}"' in metrics
+    )
