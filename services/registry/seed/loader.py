@@ -10,6 +10,7 @@ The bulk SQL for target groups and KRS follows ``events/target_groups.py`` and
 tests compare its results with the per-household rules on a sample.
 """
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import date
 import asyncpg
 import orjson
 
+from common.ids import uuid7
 from services.registry.codelists import HOUSE_CONDITION, SANITATION, WATER_SOURCE
 from services.registry.events.rules import MAX_GESTATION
 from services.registry.events.target_groups import (
@@ -40,12 +42,10 @@ from services.registry.risk.rules import (
 from services.registry.risk.service import criterion_key
 from services.registry.seed.population import Population, PopulationParams, generate
 
-# A UUIDv7 made in SQL: the current Unix milliseconds over a random v4.
-UUID7_SQL = """
-    encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
-        placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-        FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
-"""
+# UUIDv7 ids made in SQL: one generated prefix per load (Unix milliseconds, version,
+# random bits) and a counter in the last 32 bits (RFC 9562 allows a counter there), so
+# ids increase in insert order. gen_random_uuid() costs ~9 us a row on small machines.
+UUID7_SQL = "CAST(:uuid_prefix || lpad(to_hex(nextval('seed_uuid_counter')), 8, '0') AS uuid)"
 
 
 class SeedConflict(Exception):
@@ -79,6 +79,7 @@ async def registry_is_empty(conn: asyncpg.Connection) -> bool:
 # --- staging -------------------------------------------------------------------------
 
 _STAGE_DDL = """
+CREATE TEMP SEQUENCE IF NOT EXISTS seed_uuid_counter;
 CREATE TEMP TABLE household_stage (
     id uuid, kk_number_enc text, kk_hash text, village_code text, dusun text, rw text,
     rt text, address text, water_source text, sanitation text, house_condition text,
@@ -240,7 +241,8 @@ WITH ev AS (
     FROM life_event_stage GROUP BY person_id
 ),
 facts AS (
-    SELECT p.id, p.household_id, p.sex, p.birth_date, p.relationship, p.marital_status,
+    SELECT p.id, p.household_id, h.village_code, p.nik_enc IS NOT NULL AS has_nik, p.sex,
+           p.birth_date, p.relationship, p.marital_status,
            p.mother_id, p.education, ev.pregnancy_start, ev.catin,
            ev.pregnancy_start IS NOT NULL AS pregnant,
            (p.sex = 2 AND p.marital_status = 2
@@ -250,7 +252,8 @@ facts AS (
            $1 < (p.birth_date + CAST($5::text AS interval))::date AS balita,
            (p.sex = 2 AND (p.birth_date + CAST($8::text AS interval))::date <= $1
             AND $1 < (p.birth_date + CAST($9::text AS interval))::date) AS remaja_putri
-    FROM person_stage p LEFT JOIN ev ON ev.person_id = p.id
+    FROM person_stage p JOIN household_stage h ON h.id = p.household_id
+    LEFT JOIN ev ON ev.person_id = p.id
 )
 SELECT f.*,
        COALESCE(f.catin, '[]'::jsonb) || jsonb_path_query_array(jsonb_build_array(
@@ -374,16 +377,14 @@ _EVENTS_SQL = [
         f"""
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
-    SELECT {UUID7_SQL}, 'person.registered', 'person', p.id, h.village_code,
+    SELECT {UUID7_SQL}, 'person.registered', 'person', id, village_code,
            jsonb_build_object(
-               'person_id', p.id, 'household_id', p.household_id,
-               'village_code', h.village_code, 'sex', p.sex, 'birth_date', p.birth_date,
-               'relationship', p.relationship, 'marital_status', p.marital_status,
-               'alive', true, 'death_date', NULL, 'has_nik', p.nik_enc IS NOT NULL,
-               'has_birth_certificate', false, 'target_groups', g.target_groups)
-    FROM person_stage p
-    JOIN household_stage h ON h.id = p.household_id
-    JOIN person_groups g ON g.id = p.id
+               'person_id', id, 'household_id', household_id,
+               'village_code', village_code, 'sex', sex, 'birth_date', birth_date,
+               'relationship', relationship, 'marital_status', marital_status,
+               'alive', true, 'death_date', NULL, 'has_nik', has_nik,
+               'has_birth_certificate', false, 'target_groups', target_groups)
+    FROM person_groups
     """,
     ),
     (
@@ -436,7 +437,21 @@ def _krs_outcome(
     return is_krs, _reason(is_target, is_krs, criteria)
 
 
-async def _assess_staged(conn: asyncpg.Connection, as_of: date) -> None:
+async def _refuse_taken(conn: asyncpg.Connection, count_sql: str) -> None:
+    taken = await conn.fetchval(count_sql)
+    if taken:
+        raise SeedConflict(
+            f"{taken} KK numbers or NIKs of this population are already registered; "
+            "seed with another --seed"
+        )
+
+
+def _with_ids(sql: str, prefix: str) -> str:
+    """``sql`` with the load's UUIDv7 prefix (24 hex digits of our own making) inlined."""
+    return sql.replace(":uuid_prefix", f"'{prefix}'")
+
+
+async def _assess_staged(conn: asyncpg.Connection, as_of: date, prefix: str) -> None:
     rules = rule_set_for(as_of)
     low, high = rules.old_wife_ages
     await conn.execute(
@@ -483,7 +498,8 @@ async def _assess_staged(conn: asyncpg.Connection, as_of: date) -> None:
     key = " || ".join(f"COALESCE({{t}}.{c}::text, '-')" for c in ("is_target_family", *columns))
     match = f"{key.format(t='k')} = {key.format(t='o')}"
     await conn.execute(
-        f"""
+        _with_ids(
+            f"""
         INSERT INTO krs_assessment (id, household_id, village_code, assessed_on, rule_set,
             is_target_family, is_krs, criteria, criteria_met, reason)
         SELECT {UUID7_SQL}, k.household_id, k.village_code, CAST($1 AS date), $2,
@@ -492,6 +508,8 @@ async def _assess_staged(conn: asyncpg.Connection, as_of: date) -> None:
                o.criteria_met, CAST(o.reason AS jsonb)
         FROM krs_stage k JOIN krs_outcome o ON {match}
         """,
+            prefix,
+        ),
         as_of,
         rules.version,
     )
@@ -560,76 +578,94 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
         seconds[name] = round(now - mark, 3)
         mark = now
 
+    # Sealing the persons' NIKs is the longest Python step: it runs in a thread while
+    # the database takes the households (asyncpg waits on the socket, freeing the GIL).
+    sealing = asyncio.get_running_loop().run_in_executor(None, _person_records, pop)
     households = _household_records(pop)
-    persons = _person_records(pop)
     events = _event_records(pop)
-    lap("seal_and_rows")
+    lap("seal_households")
     as_of = pop.as_of
+    prefix = uuid7().hex[:24]
     # Staging and derived tables are temporary: keep them in memory, sort in memory.
     await conn.execute(
         "SET temp_buffers = '1GB'; SET work_mem = '256MB'; SET maintenance_work_mem = '512MB'"
     )
-    async with conn.transaction():
-        await conn.execute(_STAGE_DDL)
-        await conn.copy_records_to_table("household_stage", records=households)
-        await conn.copy_records_to_table("person_stage", records=persons)
-        await conn.copy_records_to_table("event_stage", records=events)
-        lap("copy")
-        taken = await conn.fetchval(
-            """
-            SELECT (SELECT count(*) FROM household_stage s JOIN household h
-                    ON h.kk_hash = s.kk_hash AND h.active)
-                 + (SELECT count(*) FROM person_stage s JOIN person p
-                    ON p.nik_hash = s.nik_hash AND p.merged_into IS NULL)
-            """
-        )
-        if taken:
-            raise SeedConflict(
-                f"{taken} KK numbers or NIKs of this population are already registered; "
-                "seed with another --seed"
+    try:
+        async with conn.transaction():
+            # Every join here is between whole staged sets: a nested loop is never right,
+            # and a misestimate (CTEs carry no statistics) would make one quadratic.
+            await conn.execute("SET LOCAL enable_nestloop = off")
+            await conn.execute(_STAGE_DDL)
+            await conn.copy_records_to_table("household_stage", records=households)
+            await conn.copy_records_to_table("event_stage", records=events)
+            await _refuse_taken(
+                conn,
+                "SELECT count(*) FROM household_stage s JOIN household h"
+                " ON h.kk_hash = s.kk_hash AND h.active",
             )
-        await conn.execute("ANALYZE household_stage; ANALYZE person_stage; ANALYZE event_stage")
-        existing = await conn.fetchval("SELECT count(*) FROM household")
-        # Worth it only when the load is larger than what is there (rebuilds are full).
-        restore = await _suspend_indexes(conn) if existing < len(households) else []
-        lap("suspend_indexes")
-        for i, statement in enumerate(_INSERT_SQL):
-            if "$1" in statement:
-                await conn.execute(statement, as_of)
-            else:
+            await conn.execute("ANALYZE household_stage; ANALYZE event_stage")
+            existing = await conn.fetchval("SELECT count(*) FROM household")
+            # Worth it only when the load is larger than what is there (rebuilds are full).
+            restore = await _suspend_indexes(conn) if existing < len(households) else []
+            lap("copy_households")
+            for statement in _INSERT_SQL[:2]:
                 await conn.execute(statement)
-            lap(f"insert_{i}")
-        await conn.execute(
-            _TARGET_GROUPS_SQL,
-            as_of,
-            f"{MAX_GESTATION.days} days",
-            _months(CATIN_LEAD_MONTHS),
-            _months(BADUTA_MONTHS),
-            _months(BALITA_MONTHS),
-            _years(PUS_AGE[0]),
-            _years(PUS_AGE[1] + 1),
-            _years(REMAJA_PUTRI_AGE[0]),
-            _years(REMAJA_PUTRI_AGE[1] + 1),
-        )
-        lap("target_groups")
-        await _assess_staged(conn, as_of)
-        lap("krs")
-        for statement in restore:
-            await conn.execute(statement)
-        lap("restore_indexes")
-        for name, statement in _EVENTS_SQL:
-            await conn.execute(statement)
-            lap(f"events_{name}")
-        counts = await conn.fetchrow(
-            """
-            SELECT count(*) FILTER (WHERE is_krs) AS krs,
-                   count(*) FILTER (WHERE is_target_family) AS target
-            FROM krs_assessment
-            WHERE is_current AND household_id IN (SELECT id FROM household_stage)
-            """
-        )
-        n_events = await conn.fetchval("SELECT count(*) FROM life_event_stage")
+            lap("insert_households")
+            persons = await sealing
+            lap("seal_persons_wait")
+            await conn.copy_records_to_table("person_stage", records=persons)
+            await _refuse_taken(
+                conn,
+                "SELECT count(*) FROM person_stage s JOIN person p"
+                " ON p.nik_hash = s.nik_hash AND p.merged_into IS NULL",
+            )
+            await conn.execute("ANALYZE person_stage")
+            lap("copy_persons")
+            for i, statement in enumerate(_INSERT_SQL[2:], start=2):
+                args = [as_of] if "$1" in statement else []
+                await conn.execute(_with_ids(statement, prefix), *args)
+                lap(f"insert_{i}")
+            await conn.execute(
+                _TARGET_GROUPS_SQL,
+                as_of,
+                f"{MAX_GESTATION.days} days",
+                _months(CATIN_LEAD_MONTHS),
+                _months(BADUTA_MONTHS),
+                _months(BALITA_MONTHS),
+                _years(PUS_AGE[0]),
+                _years(PUS_AGE[1] + 1),
+                _years(REMAJA_PUTRI_AGE[0]),
+                _years(REMAJA_PUTRI_AGE[1] + 1),
+            )
+            await conn.execute("ANALYZE person_groups; ANALYZE life_event_stage")
+            lap("target_groups")
+            await _assess_staged(conn, as_of, prefix)
+            lap("krs")
+            for statement in restore:
+                await conn.execute(statement)
+            lap("restore_indexes")
+            for name, statement in _EVENTS_SQL:
+                await conn.execute(_with_ids(statement, prefix))
+                lap(f"events_{name}")
+            counts = await conn.fetchrow(
+                """
+                SELECT count(*) FILTER (WHERE is_krs) AS krs,
+                       count(*) FILTER (WHERE is_target_family) AS target
+                FROM krs_assessment
+                WHERE is_current AND household_id IN (SELECT id FROM household_stage)
+                """
+            )
+            n_events = await conn.fetchval("SELECT count(*) FROM life_event_stage")
+    finally:
+        if not sealing.done():
+            await asyncio.wait([sealing])
     lap("commit")
+    # Fresh statistics, so the first queries on the new data get the right plans; a
+    # small sample is plenty for that, and autovacuum refines them later.
+    await conn.execute("SET default_statistics_target = 10")
+    await conn.execute(f"ANALYZE {', '.join(_BULK_TABLES)}")
+    await conn.execute("RESET default_statistics_target")
+    lap("analyze")
     return SeedResult(
         regency_code=pop.regency_code,
         households=len(households),

@@ -1,0 +1,203 @@
+"""The bulk seed: counts, feed events, and the bulk SQL agreeing with the per-household
+rules (target groups and KRS) on every seeded household."""
+
+from datetime import date
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from common.db import make_engine, make_sessionmaker
+from common.pii import decrypt_field, lookup_hash
+from kkb.bootstrap import as_service
+from kkb.database import service_url
+from services.registry.events import repository as events_repo
+from services.registry.households import repository as households_repo
+from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
+from services.registry.persons.service import groups_of
+from services.registry.risk.rules import assess_krs
+from services.registry.risk.service import (
+    assessment_row,
+    conditions_of,
+    household_members,
+)
+from services.registry.seed.loader import SeedConflict, seed_regency, villages_of
+from services.registry.seed.population import generate
+
+REGENCY = "61.11"  # Kayong Utara: no other test writes there
+HOUSEHOLDS = 300
+AS_OF = date(2025, 8, 15)
+HOUSEHOLDS_IN_REGENCY = "SELECT count(*) FROM household WHERE village_code LIKE $1 || '.%'"
+
+
+@pytest.fixture(scope="module")
+async def seeded(db_url):
+    async with as_service(db_url, "registry") as conn:
+        result = await seed_regency(conn, REGENCY, HOUSEHOLDS, seed=11, as_of=AS_OF)
+        villages = await villages_of(conn, REGENCY)
+    population = generate(REGENCY, HOUSEHOLDS, villages, 11, as_of=AS_OF)
+    return result, population
+
+
+async def _count(conn, sql: str) -> int:
+    return await conn.fetchval(sql, REGENCY)
+
+
+async def test_seed_counts_and_feed(db_url, seeded):
+    result, population = seeded
+    assert result.households == HOUSEHOLDS
+    assert result.persons == len(population.persons)
+    expected_events = (
+        len(population.pregnancies)
+        + len(population.planned_marriages)
+        + len(population.contraception)
+    )
+    assert result.life_events == expected_events
+    async with as_service(db_url, "registry") as conn:
+        in_regency = "village_code LIKE $1 || '.%'"
+        assert await _count(conn, f"SELECT count(*) FROM household WHERE {in_regency}") == (
+            HOUSEHOLDS
+        )
+        assert await _count(conn, f"SELECT count(*) FROM person WHERE {in_regency}") == len(
+            population.persons
+        )
+        memberships = await _count(
+            conn,
+            "SELECT count(*) FROM household_membership m JOIN household h"
+            f" ON h.id = m.household_id WHERE h.{in_regency} AND m.end_reason IS NULL",
+        )
+        assert memberships == len(population.persons)
+        assert (
+            await _count(
+                conn, f"SELECT count(*) FROM krs_assessment WHERE is_current AND {in_regency}"
+            )
+            == HOUSEHOLDS
+        )
+        rows = await conn.fetch(
+            "SELECT type, count(*) AS n FROM outbox_event"
+            " WHERE region_code LIKE $1 || '.%' GROUP BY type",
+            REGENCY,
+        )
+        by_type = {r["type"]: r["n"] for r in rows}
+        assert by_type == {
+            "household.registered": HOUSEHOLDS,
+            "person.registered": len(population.persons),
+            "life_event.recorded": expected_events,
+            "krs.assessed": HOUSEHOLDS,
+        }
+        # NIK and KK stored sealed: ciphertext and keyed hash, never the number.
+        nik = next(n for n in population.persons.nik if n)
+        row = await conn.fetchrow(
+            "SELECT nik_enc, nik_hash FROM person WHERE nik_hash = $1",
+            lookup_hash("nik", nik, pii_codec().hash_key),
+        )
+        assert row is not None and nik not in row["nik_enc"]
+        assert decrypt_field(row["nik_enc"], pii_codec().keyring, context=NIK_CONTEXT) == nik
+        leaked = await conn.fetchval(
+            "SELECT count(*) FROM outbox_event WHERE payload::text LIKE '%' || $1 || '%'", nik
+        )
+        assert leaked == 0
+
+
+async def test_bulk_krs_and_target_groups_match_the_rules(db_url, seeded):
+    """Every seeded household reassessed by the per-household code gives the stored result."""
+    engine = make_engine(service_url(db_url, "registry"), "registry")
+    session_maker = make_sessionmaker(engine)
+    mismatches = []
+    async with session_maker() as session:
+        households = (
+            await session.execute(
+                text(
+                    "SELECT k.household_id, k.village_code, k.is_target_family, k.is_krs,"
+                    " k.criteria, k.criteria_met, k.reason FROM krs_assessment k"
+                    " WHERE k.is_current AND k.village_code LIKE :r || '.%'"
+                ),
+                {"r": REGENCY},
+            )
+        ).mappings()
+        stored = [dict(h) for h in households]
+        for h in stored:
+            latest = await households_repo.conditions(session, h["household_id"], latest_only=True)
+            members = await household_members(session, h["household_id"])
+            expected = assessment_row(
+                h["household_id"],
+                h["village_code"],
+                assess_krs(conditions_of(latest[0]), members, AS_OF),
+            )
+            got = {k: h[k] for k in ("is_target_family", "is_krs", "criteria", "reason")}
+            got["criteria_met"] = sorted(h["criteria_met"])
+            want = {k: expected[k] for k in ("is_target_family", "is_krs", "criteria", "reason")}
+            want["criteria_met"] = sorted(expected["criteria_met"])
+            if got != want:
+                mismatches.append((h["household_id"], got, want))
+        payloads = (
+            await session.execute(
+                text(
+                    "SELECT payload FROM outbox_event WHERE type = 'person.registered'"
+                    " AND region_code LIKE :r || '.%'"
+                ),
+                {"r": REGENCY},
+            )
+        ).scalars()
+        by_person = {p["person_id"]: p for p in payloads}
+        people = (
+            await session.execute(
+                text("SELECT p.* FROM person p WHERE p.village_code LIKE :r || '.%'"),
+                {"r": REGENCY},
+            )
+        ).mappings()
+        people = [dict(p) for p in people]
+        events = await events_repo.events_of(session, [p["id"] for p in people])
+        group_mismatches = []
+        for p in people:
+            life = events_repo.to_life_events(events.get(p["id"], []))
+            want = orjson.loads(orjson.dumps(groups_of(p, life, AS_OF)))
+            got = by_person[str(p["id"])]["target_groups"]
+            if got != want:
+                group_mismatches.append((p["id"], got, want))
+    await engine.dispose()
+    assert mismatches == []
+    assert group_mismatches == []
+    krs = sum(1 for h in stored if h["is_krs"])
+    target = sum(1 for h in stored if h["is_target_family"])
+    assert 0 < krs < target < HOUSEHOLDS
+
+
+async def test_seeding_the_same_population_twice_is_refused(db_url, seeded):
+    async with as_service(db_url, "registry") as conn:
+        before = await _count(
+            conn, "SELECT count(*) FROM household WHERE village_code LIKE $1 || '.%'"
+        )
+        with pytest.raises(SeedConflict):
+            await seed_regency(conn, REGENCY, HOUSEHOLDS, seed=11, as_of=AS_OF)
+        after = await _count(
+            conn, "SELECT count(*) FROM household WHERE village_code LIKE $1 || '.%'"
+        )
+    assert after == before == HOUSEHOLDS
+
+
+def test_seeded_families_through_the_api(client_for, seeded):
+    _, population = seeded
+    officer = client_for("regency_officer", REGENCY)
+    page = officer.get("/v1/krs", params={"limit": 50}).json()
+    assert page["items"] and page["next_cursor"]
+    assert all(item["village_code"].startswith(REGENCY + ".") for item in page["items"])
+    assert all(item["reason"]["en"].startswith("Family at risk") for item in page["items"])
+    nik = next(n for n in population.persons.nik if n)
+    found = officer.post("/v1/search/persons", json={"nik": nik}).json()["items"]
+    assert len(found) == 1 and found[0]["nik"] == nik
+    unsafe = officer.get("/v1/krs", params={"criterion": "unsafe_water", "limit": 500}).json()
+    assert all("unsafe_water" in item["criteria_met"] for item in unsafe["items"])
+
+
+def test_bulk_sealing_matches_common_pii():
+    codec = pii_codec()
+    values = ["6104164507990001", None, "6104160101010002"]
+    sealed = codec.encrypt_many(values, NIK_CONTEXT)
+    assert sealed[1] is None
+    for value, token in zip(values, sealed, strict=True):
+        if value is not None:
+            assert decrypt_field(token, codec.keyring, context=NIK_CONTEXT) == value
+    assert codec.hash_many("nik", values) == [
+        lookup_hash("nik", v, codec.hash_key) if v else None for v in values
+    ]
