@@ -23,7 +23,11 @@ from services.registry.growth.issues import Issue, decode_errors, decode_warning
 from services.registry.growth.models import GrowthResult, MeasurementInput
 from services.registry.growth.zscores import compute_zscores
 
+# Stored with every result; bump it when a rule or table change alters any z-score.
+ENGINE_VERSION = "who2006-anthro-1"
+
 __all__ = [
+    "ENGINE_VERSION",
     "BulkResult",
     "Classification",
     "CsvFormatError",

@@ -338,8 +338,12 @@ def convert_stream(
     decimals: int = 2,
     chunk_rows: int = CHUNK_ROWS,
     tables: WhoTables | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CsvSummary:
-    """Read a CSV from ``src`` and write it with the output columns to ``dst``, in chunks."""
+    """Read a CSV from ``src`` and write it with the output columns to ``dst``, in chunks.
+
+    ``progress(rows, rows_with_errors)`` is called after each chunk with the totals so far.
+    """
     tables = tables or load_who_tables()
     header_line = src.readline()
     delimiter = _delimiter(header_line)
@@ -362,6 +366,8 @@ def convert_stream(
         )
         rows += len(chunk)
         errors += int(np.count_nonzero(result.errors))
+        if progress is not None:
+            progress(rows, errors)
     return CsvSummary(rows=rows, rows_with_errors=errors)
 
 
@@ -371,10 +377,11 @@ def convert_csv(
     lang: str = "id",
     decimals: int = 2,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CsvSummary:
     """``kkb zscores IN.csv -o OUT.csv``: file to file, streaming in chunks of rows."""
     with (
         Path(in_path).open(newline="", encoding="utf-8-sig") as src,
         Path(out_path).open("w", newline="", encoding="utf-8") as dst,
     ):
-        return convert_stream(src, dst, lang, decimals, chunk_rows)
+        return convert_stream(src, dst, lang, decimals, chunk_rows, progress=progress)
