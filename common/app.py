@@ -94,7 +94,12 @@ def create_service_app(
     install_error_handlers(app)
     if with_feed:  # the gateway forwards writes; the services keep their keys
         app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(RequestContextMiddleware, app_name=name, body_limit=common.body_limit_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        app_name=name,
+        body_limit=common.body_limit_bytes,
+        upload_limit=common.upload_body_limit_bytes,
+    )
     app.include_router(health_router())
     if with_feed:
         app.include_router(feed_router())

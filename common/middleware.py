@@ -28,6 +28,10 @@ LATENCY = Histogram(
 
 _QUIET_PATHS = {"/healthz", "/readyz", "/metrics"}
 
+# Paths that take files (posyandu CSVs, civil-registry extracts, bulk deliveries) get the
+# larger upload limit and, at the gateway, the longer upload timeout.
+UPLOAD_SUFFIXES = ("/upload", "/uploads", "/import", "/imports", "/bulk", "/csv", "/zscores")
+
 
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
@@ -37,10 +41,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, app_name: str, body_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, app_name: str, body_limit: int, upload_limit: int | None = None
+    ) -> None:
         self.app = app
         self.app_name = app_name
-        self.body_limit = body_limit
+        self.default_limit = body_limit
+        self.upload_limit = upload_limit or body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,9 +64,14 @@ class RequestContextMiddleware:
         start = time.perf_counter()
         status_holder = {"status": 500}
 
+        limit = (
+            self.upload_limit
+            if scope.get("path", "").endswith(UPLOAD_SUFFIXES)
+            else self.default_limit
+        )
         declared = _header(scope, b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.body_limit:
-            await self._too_large(scope, send, rid)
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, send, rid, limit)
             return
 
         received = 0
@@ -69,7 +81,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.body_limit:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -84,7 +96,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
-            await self._too_large(scope, send, rid)
+            await self._too_large(scope, send, rid, limit)
             status_holder["status"] = 413
         finally:
             elapsed = time.perf_counter() - start
@@ -105,12 +117,12 @@ class RequestContextMiddleware:
                 )
             structlog.contextvars.unbind_contextvars("request_id")
 
-    async def _too_large(self, scope: Scope, send: Send, rid: str) -> None:
+    async def _too_large(self, scope: Scope, send: Send, rid: str, limit: int) -> None:
         problem = ProblemError(
             413,
             detail={
-                "en": f"Request body exceeds {self.body_limit} bytes.",
-                "id": f"Isi permintaan melebihi {self.body_limit} byte.",
+                "en": f"Request body exceeds {limit} bytes.",
+                "id": f"Isi permintaan melebihi {limit} byte.",
             },
         )
         body = problem_body(problem)

@@ -29,6 +29,7 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     body_limit_bytes: int = 1024 * 1024
+    upload_body_limit_bytes: int = 200 * 1024 * 1024
     service_timeout_s: float = 10.0
 
     @model_validator(mode="after")
