@@ -2,15 +2,19 @@
 
 import argparse
 import asyncio
+import base64
 import secrets
 import sys
 
 from common.db import make_engine, make_sessionmaker
 from common.identity import Role
-from gateway import store
-from gateway.auth.passwords import generate_client_secret, hash_client_secret, hash_password
 from common.permissions import SYSTEM_SCOPES
+from common.settings import CommonSettings
+from gateway import store
+from gateway.audit.verify import ChainReport, verify_audit_chain
+from gateway.auth.passwords import generate_client_secret, hash_client_secret, hash_password
 from gateway.authz.roles import default_lang, default_pii, grant_problems
+from gateway.security import rotate_signing_key
 from kkb import database
 
 
@@ -75,13 +79,22 @@ async def add_client(
     return client_id, secret
 
 
-async def verify_audit(url: str) -> dict:
-    from gateway.routes import verify_audit_chain
-
+async def verify_audit(url: str) -> ChainReport:
     engine = make_engine(url, "gateway", pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session:
             return await verify_audit_chain(session)
+    finally:
+        await engine.dispose()
+
+
+async def rotate_key(url: str) -> str:
+    """A new signing key; running gateways pick it up within their refresh interval."""
+    password = base64.b64decode(CommonSettings().pii_key)
+    engine = make_engine(url, "gateway", pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return await rotate_signing_key(session, password)
     finally:
         await engine.dispose()
 
@@ -123,14 +136,24 @@ def cmd_audit_verify(args) -> int:
         result = asyncio.run(verify_audit(url))
     finally:
         server.stop()
-    if result["intact"]:
-        print(f"audit chain intact: {result['entries']} entries")
+    if result.intact:
+        print(f"audit chain intact: {result.entries} entries")
         return 0
     print(
-        f"audit chain BROKEN at seq {result['first_broken_seq']} "
-        f"(after {result['entries']} good entries)"
+        f"audit chain BROKEN at seq {result.first_broken_seq}: {result.reason} "
+        f"(after {result.entries} good entries)"
     )
     return 1
+
+
+def cmd_keys_rotate(args) -> int:
+    server, url = _db_url(args)
+    try:
+        kid = asyncio.run(rotate_key(url))
+    finally:
+        server.stop()
+    print(f"new signing key {kid}; earlier keys verify until their tokens expire")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -165,3 +188,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify = audit.add_parser("verify", help="verify the audit hash chain")
     verify.add_argument("--db")
     verify.set_defaults(func=cmd_audit_verify)
+
+    keys = sub.add_parser("keys", help="token-signing keys").add_subparsers(
+        dest="action", required=True
+    )
+    rotate = keys.add_parser("rotate", help="sign new tokens with a new key (new kid)")
+    rotate.add_argument("--db")
+    rotate.set_defaults(func=cmd_keys_rotate)

@@ -1,7 +1,7 @@
 """The gateway's own routes: tokens and discovery, admin of users and clients, audit."""
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
@@ -9,14 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.db import Session
+from common.db import session_dependency
 from common.errors import ProblemError
 from common.identity import Identity, Role, Sector
 from common.pagination import Page, PageOut, paginate
-from common.permissions import allowed
+from common.permissions import SYSTEM_SCOPES, allowed
 from gateway import store
-from gateway.audit.chain import GENESIS_HASH, AuditEntry, ChainedEntry, Outcome, verify_chain
+from gateway.audit.verify import verify_audit_chain
 from gateway.auth import lockout
 from gateway.auth.keys import jwks_document
 from gateway.auth.passwords import (
@@ -36,28 +37,56 @@ from gateway.auth.tokens import (
     refresh_token_hash,
     rotate_refresh_token,
 )
-from common.permissions import SYSTEM_SCOPES
 from gateway.authz.roles import default_lang, default_pii, grant_problems
 from gateway.authz.scope import can_assign
-from gateway.security import authenticate, rate_limit, rotate_keys
+from gateway.security import (
+    audit as audit_access,
+)
+from gateway.security import (
+    audit_entry,
+    authenticate,
+    forbidden,
+    rate_limit,
+    rotate_keys,
+)
 from gateway.settings import GatewaySettings
 
+# Committed before the response is sent (FastAPI's default ends a yield dependency after
+# it): a client that got 201 must be able to read its write at once, and a failed commit
+# must not be reported as a success.
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 
-def caller_with(operation: str) -> Callable[[Request], Identity]:
-    def dependency(request: Request) -> Identity:
-        identity = authenticate(request)
+
+def caller_with(operation: str) -> Callable[[Request], Awaitable[Identity]]:
+    """Dependency: an authenticated caller whose role may perform ``operation``."""
+
+    async def dependency(request: Request) -> Identity:
+        identity = await authenticate(request)
         rate_limit(request, identity.client_id or identity.sub)
         if not allowed(identity.role, operation, sector=identity.sector, scopes=identity.scopes):
-            raise ProblemError(
-                403,
-                detail={
-                    "en": f"Your role may not perform {operation}.",
-                    "id": f"Peran Anda tidak boleh {operation}.",
-                },
-            )
+            if request.method != "GET":
+                await audit_access(request, identity, operation, 403, {})
+            raise forbidden(operation)
         return identity
 
+    # Published as x-kkb-operation in the OpenAPI document, like services' require().
+    dependency.operation = operation  # type: ignore[attr-defined]
     return dependency
+
+
+async def audit_here(
+    session: AsyncSession,
+    request: Request,
+    caller: Identity,
+    operation: str,
+    *,
+    status: int,
+    record_type: str,
+    record_ids: list[str],
+) -> None:
+    """Audit a gateway write in the transaction that makes it: both or neither."""
+    details = {"record_type": record_type, "record_ids": record_ids}
+    await store.append_audit(session, [audit_entry(request, caller, operation, status, details)])
 
 
 # --- tokens and discovery ------------------------------------------------------------------
@@ -116,6 +145,20 @@ async def issue_token(
     )
 
 
+def locked(retry_after_s: int) -> ProblemError:
+    message = lockout.LOCKED_MESSAGE
+    return ProblemError(
+        429,
+        lockout.LOCKED_CODE,
+        detail={
+            "en": f"{message['en']} Try again in {retry_after_s} s.",
+            "id": f"{message['id']} Coba lagi dalam {retry_after_s} detik.",
+        },
+        extra={"error": lockout.LOCKED_CODE, "error_description": message["en"]},
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
     import base64
 
@@ -167,12 +210,7 @@ async def _password_grant(request, session, settings, username, password) -> Tok
     )
     decision = lockout.check(state, now)
     if decision.locked:
-        raise oauth_error(
-            "account_locked",
-            f"account locked after repeated failures; try again in {decision.retry_after_seconds}s",
-            429,
-            headers={"Retry-After": str(decision.retry_after_seconds)},
-        )
+        raise locked(decision.retry_after_seconds)
     check = verify_password(user["password_hash"], password)
     if not check.ok:
         outcome = lockout.on_failure(state, now, policy)
@@ -184,6 +222,8 @@ async def _password_grant(request, session, settings, username, password) -> Tok
             locked_until=outcome.state.locked_until,
         )
         await session.commit()
+        if outcome.decision.locked:  # this failure was the one that locked the account
+            raise locked(outcome.decision.retry_after_seconds)
         raise oauth_error("invalid_grant", "wrong username or password", 400)
     await store.record_login(
         session, user["id"], failures=0, first_failure_at=None, locked_until=None
@@ -257,20 +297,11 @@ async def _refresh_grant(request, session, settings, presented) -> TokenResponse
         raise oauth_error("invalid_grant", str(exc)) from exc
     if not await store.mark_refresh_used(session, record.token_hash, rotation.used.used_at):
         raise oauth_error("invalid_grant", "refresh token already used")
-    user = (
-        (
-            await session.execute(
-                __import__("sqlalchemy").text("SELECT * FROM app_user WHERE id = CAST(:i AS uuid)"),
-                {"i": record.subject},
-            )
-        )
-        .mappings()
-        .first()
-    )
+    user = await store.user_by_id(session, record.subject)
     if user is None or not user["active"]:
         raise oauth_error("invalid_grant", "account no longer active")
     await store.store_refresh(session, rotation.successor.record)
-    token, expires_in = _issue(request, settings, record.subject, _user_claims(dict(user)))
+    token, expires_in = _issue(request, settings, record.subject, _user_claims(user))
     return TokenResponse(
         access_token=token, expires_in=expires_in, refresh_token=rotation.successor.token
     )
@@ -292,7 +323,7 @@ async def openid_config(request: Request) -> dict:
 async def me(request: Request) -> dict:
     from common.permissions import operations_for
 
-    identity = authenticate(request)
+    identity = await authenticate(request)
     return {
         **identity.model_dump(mode="json", exclude={"request_id"}),
         "operations": [
@@ -366,6 +397,7 @@ def _check_grant(caller: Identity, role: Role, region: str, sector, pii: bool) -
 @admin.post("/users", status_code=201, summary="Create a user (admin).")
 async def create_user(
     body: UserCreate,
+    request: Request,
     session: Session,
     caller: Annotated[Identity, Depends(caller_with("admin.users"))],
 ) -> UserRead:
@@ -390,6 +422,15 @@ async def create_user(
                 "id": f"Pengguna {body.username} sudah ada.",
             },
         )
+    await audit_here(
+        session,
+        request,
+        caller,
+        "admin.users",
+        status=201,
+        record_type="user",
+        record_ids=[str(row["id"])],
+    )
     return UserRead(**row)
 
 
@@ -397,15 +438,17 @@ async def create_user(
 async def list_users(
     session: Session, page: Page, caller: Annotated[Identity, Depends(caller_with("admin.users"))]
 ) -> PageOut[UserRead]:
-    rows = await store.list_users(session, page.after[0] if page.after else None, page.limit + 1)
-    users = [UserRead(**r) for r in rows if can_assign(caller.region, r["region"])]
-    return paginate(users, page, key=lambda u: [u.username])
+    rows = await store.list_users(
+        session, page.after[0] if page.after else None, page.limit + 1, scope=caller.region
+    )
+    return paginate([UserRead(**r) for r in rows], page, key=lambda u: [u.username])
 
 
 @admin.patch("/users/{username}", summary="Change role, scope or rights; deactivate (admin).")
 async def update_user(
     username: str,
     body: UserUpdate,
+    request: Request,
     session: Session,
     caller: Annotated[Identity, Depends(caller_with("admin.users"))],
 ) -> UserRead:
@@ -426,6 +469,18 @@ async def update_user(
     merged = {**current, **changes}
     _check_grant(caller, Role(merged["role"]), merged["region"], merged["sector"], merged["pii"])
     row = await store.update_user(session, username, changes)
+    await audit_here(
+        session,
+        request,
+        caller,
+        "admin.users",
+        status=200,
+        record_type="user",
+        record_ids=[str(current["id"])],
+    )
+    if body.active is not None:
+        inactive = request.app.state.security.inactive_users
+        (inactive.discard if body.active else inactive.add)(str(current["id"]))
     return UserRead(**row)
 
 
@@ -459,6 +514,7 @@ def _check_scopes(scopes: list[str]) -> None:
 @admin.post("/clients", status_code=201, summary="Register a system client (admin).")
 async def create_client(
     body: ClientCreate,
+    request: Request,
     session: Session,
     caller: Annotated[Identity, Depends(caller_with("admin.clients"))],
 ) -> ClientCreated:
@@ -478,6 +534,15 @@ async def create_client(
         )
     except IntegrityError as exc:  # pragma: no cover - 48 random bits
         raise ProblemError(409, detail="client id collision; retry") from exc
+    await audit_here(
+        session,
+        request,
+        caller,
+        "admin.clients",
+        status=201,
+        record_type="client",
+        record_ids=[client_id],
+    )
     return ClientCreated(
         client_id=client_id, client_secret=secret, scopes=body.scopes, region=body.region
     )
@@ -487,9 +552,59 @@ async def create_client(
 async def list_clients(
     session: Session, page: Page, caller: Annotated[Identity, Depends(caller_with("admin.clients"))]
 ) -> PageOut[dict]:
-    rows = await store.list_clients(session, page.after[0] if page.after else None, page.limit + 1)
-    rows = [r for r in rows if can_assign(caller.region, r["region"])]
+    rows = await store.list_clients(
+        session, page.after[0] if page.after else None, page.limit + 1, scope=caller.region
+    )
     return paginate(rows, page, key=lambda r: [r["client_id"]])
+
+
+class ClientUpdate(BaseModel):
+    scopes: list[str] | None = Field(default=None, min_length=1)
+    region: str | None = None
+    sector: Sector | None = None
+
+
+class ClientRead(BaseModel):
+    client_id: str
+    name: str
+    scopes: list[str]
+    region: str
+    sector: Sector | None
+    active: bool
+
+
+@admin.patch(
+    "/clients/{client_id}",
+    summary="Change a client's scopes, region or sector (admin). Tokens already issued "
+    "keep their rights until they expire; revoke the client to stop them at once.",
+)
+async def update_client(
+    client_id: str,
+    body: ClientUpdate,
+    request: Request,
+    session: Session,
+    caller: Annotated[Identity, Depends(caller_with("admin.clients"))],
+) -> ClientRead:
+    client = await store.client_by_id(session, client_id)
+    if client is None or not can_assign(caller.region, client["region"]):
+        raise ProblemError(404, detail={"en": "Client not found.", "id": "Klien tidak ditemukan."})
+    changes = body.model_dump(exclude_unset=True)
+    merged = {**client, **changes}
+    _check_scopes(merged["scopes"])
+    _check_grant(
+        caller, Role.SYSTEM, merged["region"], merged["sector"], "pii:read" in merged["scopes"]
+    )
+    row = await store.update_client(session, client_id, changes)
+    await audit_here(
+        session,
+        request,
+        caller,
+        "admin.clients",
+        status=200,
+        record_type="client",
+        record_ids=[client_id],
+    )
+    return ClientRead(**row)
 
 
 @admin.post("/clients/{client_id}/revoke", summary="Revoke a client: its tokens stop working.")
@@ -503,6 +618,16 @@ async def revoke_client(
     if client is None or not can_assign(caller.region, client["region"]):
         raise ProblemError(404, detail={"en": "Client not found.", "id": "Klien tidak ditemukan."})
     await store.revoke_client(session, client_id)
+    await audit_here(
+        session,
+        request,
+        caller,
+        "admin.clients",
+        status=200,
+        record_type="client",
+        record_ids=[client_id],
+    )
+    # This replica at once; the others within GATEWAY_SECURITY_REFRESH_S.
     request.app.state.security.revoked_clients.add(client_id)
     return {"client_id": client_id, "active": False}
 
@@ -512,8 +637,19 @@ async def rotate(
     request: Request, caller: Annotated[Identity, Depends(caller_with("admin.users"))]
 ) -> dict:
     if caller.region != "":
-        raise ProblemError(403, detail="Only a national admin rotates signing keys.")
-    return {"kid": await rotate_keys(request.app)}
+        raise ProblemError(
+            403,
+            "national_admin_only",
+            detail={
+                "en": "Only a national admin rotates signing keys.",
+                "id": "Hanya admin nasional yang dapat mengganti kunci penanda tangan.",
+            },
+        )
+    kid = await rotate_keys(request.app)
+    await audit_access(
+        request, caller, "admin.keys", 200, {"record_type": "signing_key", "record_ids": [kid]}
+    )
+    return {"kid": kid}
 
 
 # --- audit ---------------------------------------------------------------------------------
@@ -596,53 +732,15 @@ async def subject_report(
     }
 
 
-async def verify_audit_chain(session) -> dict:
-    """Walk the whole chain in pages; report the first entry that does not verify."""
-    checked, after, prev = 0, 0, GENESIS_HASH
-    while True:
-        rows = await store.all_audit_entries(session, after, 5000)
-        if not rows:
-            return {"intact": True, "entries": checked}
-        chained = [
-            ChainedEntry(
-                r["seq"],
-                AuditEntry(
-                    actor=r["actor"],
-                    role=r["role"],
-                    client_id=r["client_id"],
-                    operation=r["operation"],
-                    record_type=r["record_type"],
-                    record_id=store.audit_record_id(
-                        list(r["record_ids"]), [str(s) for s in r["subject_ids"]]
-                    ),
-                    fields=tuple(r["fields"]),
-                    purpose=r["purpose"],
-                    request_id=r["request_id"],
-                    outcome=Outcome(r["outcome_kind"]),
-                    at=r["at"],
-                ),
-                r["prev_hash"],
-                r["hash"],
-            )
-            for r in rows
-        ]
-        broken = verify_chain(chained, prev_hash=prev) if after else verify_chain(chained)
-        if broken is not None:
-            return {
-                "intact": False,
-                "entries": checked + broken,
-                "first_broken_seq": chained[broken].seq,
-            }
-        checked += len(chained)
-        after, prev = chained[-1].seq, chained[-1].hash
-
-
 @audit.get("/verify", summary="Verify the audit hash chain (auditor).")
 async def verify(
     session: Session, caller: Annotated[Identity, Depends(caller_with("audit.read"))]
 ) -> dict:
-    return await verify_audit_chain(session)
+    return (await verify_audit_chain(session)).as_dict()
 
 
 def routers() -> list[APIRouter]:
-    return [auth, admin, audit]
+    from gateway.exports.routes import router as exports  # imports caller_with
+    from gateway.integration.routes import router as integration  # imports caller_with
+
+    return [auth, admin, audit, integration(), exports]

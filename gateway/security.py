@@ -3,9 +3,11 @@
 import asyncio
 import base64
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import jwt
 import orjson
 import structlog
 from fastapi import FastAPI, Request
@@ -14,12 +16,29 @@ from starlette.responses import Response
 from common.audit_header import AUDIT_HEADER
 from common.errors import ProblemError
 from common.i18n import negotiate
-from common.identity import Identity, encode_identity
+from common.identity import Identity
+from common.middleware import UPLOAD_SUFFIXES  # one list for body limits and timeouts
+from common.permissions import allowed
 from common.pii import PURPOSE_CODES
-from gateway import proxy, store
+from gateway import store
 from gateway.audit.chain import Outcome
-from gateway.auth.keys import KeyRing, RetiredKey, SigningKey, generate_signing_key, jwks_document
-from gateway.auth.tokens import AccessClaims, TokenError, TrustedIssuer, verify_with_any
+from gateway.auth.keys import (
+    KeyRing,
+    RetiredKey,
+    SigningKey,
+    VerificationKey,
+    generate_signing_key,
+    jwks_document,
+)
+from gateway.auth.token_cache import TokenCache, VerifiedToken
+from gateway.auth.tokens import (
+    DEFAULT_LEEWAY,
+    AccessClaims,
+    TokenError,
+    TrustedIssuer,
+    UnknownKey,
+    verify_with_any,
+)
 from gateway.authz.roles import default_lang
 from gateway.ratelimit import RateLimit, RateLimiter
 from gateway.settings import GatewaySettings
@@ -27,7 +46,10 @@ from gateway.settings import GatewaySettings
 log = structlog.get_logger()
 
 PURPOSE_HEADER = "x-kkb-purpose"
-UPLOAD_SUFFIXES = ("/upload", "/import", "/bulk", "/csv")
+
+KEYS_LOCK = 0x4B4B424B  # serialises creating the first signing key across replicas
+# An unknown kid makes the gateway look for new keys at most this often.
+KEY_RELOAD_MIN_S = 2.0
 
 
 class SecurityState:
@@ -37,21 +59,50 @@ class SecurityState:
         self.settings = settings
         self.key_password = key_password
         self.keyring: KeyRing | None = None
+        self.key_marks: tuple[tuple[str, datetime | None], ...] = ()
+        self.keys_loaded_at = 0.0
         self.external: TrustedIssuer | None = None
+        self.external_loaded_at = 0.0
         self.inactive_users: set[str] = set()
         self.revoked_clients: set[str] = set()
-        self.refreshed_at = 0.0
         self.limiter = RateLimiter(RateLimit(settings.rate_limit_per_s, settings.rate_limit_burst))
+        self.tokens = TokenCache(time.time)
+        self._issuers: list[TrustedIssuer] = []
+        self._published: tuple[str, ...] = ()
 
     def issuers(self) -> list[TrustedIssuer]:
+        return self._issuers
+
+    def set_keyring(self, ring: KeyRing, marks: tuple[tuple[str, datetime | None], ...]) -> None:
+        self.keyring, self.key_marks = ring, marks
+        self.keys_loaded_at = time.monotonic()
+        self.rebuild_issuers()
+
+    def set_external(self, issuer: TrustedIssuer) -> None:
+        self.external = issuer
+        self.external_loaded_at = time.monotonic()
+        self.rebuild_issuers()
+
+    def published_kids(self) -> tuple[str, ...]:
         assert self.keyring is not None
-        now = datetime.now(UTC)
+        return tuple(k.kid for k in self.keyring.published(datetime.now(UTC)))
+
+    def rebuild_issuers(self) -> None:
+        """Trusted issuers as of now; verified tokens are forgotten with the old keys."""
+        if self.keyring is None:
+            return
+        published = self.keyring.published(datetime.now(UTC))
         own = TrustedIssuer(
             issuer=self.settings.issuer_url,
             audience=self.settings.audience,
-            jwks=jwks_document(self.keyring.published(now)),
+            jwks=jwks_document(published),
         )
-        return [own, self.external] if self.external else [own]
+        self._issuers = [own, self.external] if self.external else [own]
+        self._published = tuple(k.kid for k in published)
+        self.tokens.clear()
+
+    def publication_changed(self) -> bool:
+        return self.keyring is not None and self.published_kids() != self._published
 
 
 async def startup(app: FastAPI) -> None:
@@ -68,15 +119,31 @@ async def startup(app: FastAPI) -> None:
 
     async def keep_fresh() -> None:
         while not app.state.stop.is_set():
-            await asyncio.sleep(5)
+            await asyncio.sleep(settings.security_refresh_s)
             try:
                 await refresh_revocations(app)
-                if state.keyring is None or time.monotonic() - state.refreshed_at > 60:
+                if state.keyring is None or await keys_changed(app):
                     await load_keys(app)
+                elif state.publication_changed():
+                    state.rebuild_issuers()
+                if settings.oidc_issuer and settings.oidc_jwks_url:
+                    age = time.monotonic() - state.external_loaded_at
+                    if state.external is None or age > settings.oidc_jwks_refresh_s:
+                        await load_external_issuer(app)
             except Exception as exc:  # noqa: BLE001
                 log.warning("security_refresh_failed", error=str(exc))
 
     app.state.background.append(asyncio.create_task(keep_fresh()))
+
+
+def _marks(rows: Iterable[dict]) -> tuple[tuple[str, datetime | None], ...]:
+    return tuple((r["kid"], r["retired_at"]) for r in rows)
+
+
+async def keys_changed(app: FastAPI) -> bool:
+    async with app.state.sessionmaker() as session:
+        rows = await store.signing_key_marks(session)
+    return _marks(rows) != app.state.security.key_marks
 
 
 async def load_keys(app: FastAPI) -> None:
@@ -84,6 +151,9 @@ async def load_keys(app: FastAPI) -> None:
     state: SecurityState = app.state.security
     async with app.state.sessionmaker() as session, session.begin():
         rows = await store.signing_keys(session)
+        if not any(r["retired_at"] is None for r in rows):
+            await store.lock(session, KEYS_LOCK)
+            rows = await store.signing_keys(session)
         if not any(r["retired_at"] is None for r in rows):
             key = generate_signing_key()
             await store.add_signing_key(
@@ -100,47 +170,53 @@ async def load_keys(app: FastAPI) -> None:
         created_at=active_row["created_at"],
         password=state.key_password,
     )
-    keep = timedelta(seconds=state.settings.access_token_ttl_s + 60)
+    keep = timedelta(seconds=state.settings.access_token_ttl_s + state.settings.key_retire_grace_s)
+    now = datetime.now(UTC)
     retired = tuple(
-        RetiredKey(
-            SigningKey.from_pem(
-                r["private_key_enc"], created_at=r["created_at"], password=state.key_password
-            ).verification_key,
-            r["retired_at"] + keep,
-        )
+        RetiredKey(VerificationKey(jwt.PyJWK(r["public_jwk"]).key), r["retired_at"] + keep)
         for r in rows
-        if r["retired_at"] is not None and r["retired_at"] + keep > datetime.now(UTC)
+        if r["retired_at"] is not None and r["retired_at"] + keep > now
     )
-    state.keyring = KeyRing(active, retired)
-    state.refreshed_at = time.monotonic()
+    state.set_keyring(KeyRing(active, retired), _marks(rows))
 
 
 async def rotate_keys(app: FastAPI) -> str:
     state: SecurityState = app.state.security
-    key = generate_signing_key()
     async with app.state.sessionmaker() as session, session.begin():
-        await store.add_signing_key(
-            session,
-            kid=key.kid,
-            private_key_enc=key.to_pem(state.key_password).decode(),
-            public_jwk=key.verification_key.jwk(),
-            retire_others=True,
-        )
+        kid = await rotate_signing_key(session, state.key_password)
     await load_keys(app)
+    return kid
+
+
+async def rotate_signing_key(session, key_password: bytes) -> str:
+    """Make a new key the signing key; earlier keys keep only their public half."""
+    key = generate_signing_key()
+    await store.add_signing_key(
+        session,
+        kid=key.kid,
+        private_key_enc=key.to_pem(key_password).decode(),
+        public_jwk=key.verification_key.jwk(),
+        retire_others=True,
+    )
     return key.kid
 
 
 async def load_external_issuer(app: FastAPI) -> None:
     settings: GatewaySettings = app.state.settings
+    state: SecurityState = app.state.security
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             jwks = (await client.get(settings.oidc_jwks_url)).raise_for_status().json()
-        app.state.security.external = TrustedIssuer(
-            issuer=settings.oidc_issuer,
-            audience=settings.oidc_audience or settings.audience,
-            jwks=jwks,
+        state.set_external(
+            TrustedIssuer(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience or settings.audience,
+                jwks=jwks,
+            )
         )
     except (httpx.HTTPError, ValueError) as exc:
+        # Try again no sooner than the minimum interval (see keep_fresh and authenticate).
+        state.external_loaded_at = time.monotonic()
         log.error("external_jwks_unavailable", issuer=settings.oidc_issuer, error=str(exc))
 
 
@@ -160,22 +236,60 @@ def unauthorized(reason: str, code: str = "unauthorized") -> ProblemError:
     )
 
 
-def authenticate(request: Request) -> Identity:
+async def _reload_for_unknown_key(app: FastAPI, token: str) -> bool:
+    """Fetch the keys of the token's issuer again, at most every few seconds; True if
+    that was done, so the token is worth verifying once more."""
+    state: SecurityState = app.state.security
+    settings: GatewaySettings = app.state.settings
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return False
+    now = time.monotonic()
+    if issuer == settings.issuer_url and now - state.keys_loaded_at > KEY_RELOAD_MIN_S:
+        await load_keys(app)
+        return True
+    external = settings.oidc_issuer and settings.oidc_jwks_url
+    if external and issuer == settings.oidc_issuer:
+        if now - state.external_loaded_at > settings.oidc_jwks_min_reload_s:
+            await load_external_issuer(app)
+            return True
+    return False
+
+
+async def _verify(request: Request, token: str) -> VerifiedToken:
+    """Verify a token not seen before; an unknown kid may mean keys rotated elsewhere."""
+    state: SecurityState = request.app.state.security
+    for attempt in range(2):
+        try:
+            _, payload = verify_with_any(token, state.issuers())
+            claims = AccessClaims.from_payload(payload)
+            break
+        except UnknownKey as exc:
+            if attempt > 0 or not await _reload_for_unknown_key(request.app, token):
+                raise unauthorized(str(exc), exc.code) from exc
+        except TokenError as exc:
+            raise unauthorized(str(exc), exc.code) from exc
+    verified = VerifiedToken(
+        payload["sub"], claims, payload["exp"] + DEFAULT_LEEWAY.total_seconds()
+    )
+    state.tokens.put(token, verified)
+    return verified
+
+
+async def authenticate(request: Request) -> Identity:
     """Verify the bearer token and build the identity forwarded to services."""
     state: SecurityState = request.app.state.security
     if state.keyring is None:
         raise ProblemError(503, "auth_unavailable", detail="Signing keys are not loaded yet.")
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("no bearer token", "token_missing")
-    try:
-        _, payload = verify_with_any(token.strip(), state.issuers())
-        claims = AccessClaims.from_payload(payload)
-    except TokenError as exc:
-        raise unauthorized(str(exc), getattr(exc, "code", "token_invalid")) from exc
-    sub = payload["sub"]
-    if sub in state.inactive_users or (
+    verified = state.tokens.get(token) or await _verify(request, token)
+    claims = verified.claims
+    if verified.sub in state.inactive_users or (
         claims.client_id and claims.client_id in state.revoked_clients
     ):
         raise unauthorized("the account or client was revoked", "token_revoked")
@@ -190,7 +304,9 @@ def authenticate(request: Request) -> Identity:
             },
         )
     lang = negotiate(request.headers.get("accept-language"), default_lang(claims.role))
-    return claims.identity(sub=sub, request_id=request.state.request_id, lang=lang, purpose=purpose)
+    return claims.identity(
+        sub=verified.sub, request_id=request.state.request_id, lang=lang, purpose=purpose
+    )
 
 
 def rate_limit(request: Request, key: str) -> None:
@@ -206,18 +322,46 @@ def rate_limit(request: Request, key: str) -> None:
         )
 
 
+def may(identity: Identity, operation: str) -> bool:
+    """The matrix decides; an operation the matrix does not know is left to the service."""
+    try:
+        return allowed(identity.role, operation, sector=identity.sector, scopes=identity.scopes)
+    except ValueError:
+        return True
+
+
+def forbidden(operation: str) -> ProblemError:
+    return ProblemError(
+        403,
+        "forbidden",
+        detail={
+            "en": f"Your role may not perform {operation}.",
+            "id": f"Peran Anda tidak boleh melakukan {operation}.",
+        },
+        extra={"operation": operation},
+    )
+
+
 async def authorise_and_forward(request: Request, service: str) -> Response:
-    identity = authenticate(request)
+    identity = await authenticate(request)
     rate_limit(request, identity.client_id or identity.sub)
+    operations = await request.app.state.service_docs.operations(
+        service, request.method, request.url.path
+    )
+    operation = operations[0] if operations else f"{service}:{request.method}"
+    refused = next((op for op in operations or () if not may(identity, op)), None)
+    if refused is not None:
+        if request.method != "GET":
+            await audit(request, identity, refused, 403, {})
+        raise forbidden(refused)
     settings: GatewaySettings = request.app.state.settings
     timeout = (
         settings.upload_timeout_s
         if request.url.path.endswith(UPLOAD_SUFFIXES)
         else settings.default_timeout_s
     )
-    token = encode_identity(identity, request.app.state.common.internal_secret)
-    response = await proxy.forward(
-        request.app.state.proxy_client,
+    token = request.app.state.identity_signer.sign(identity)
+    response = await request.app.state.forwarder.forward(
         service,
         request.app.state.service_urls[service],
         request,
@@ -229,13 +373,13 @@ async def authorise_and_forward(request: Request, service: str) -> Response:
         del response.headers[AUDIT_HEADER]
     details = orjson.loads(audit_info) if audit_info else {}
     if request.method != "GET" or details.get("unmasked"):
-        await audit(request, identity, service, response.status_code, details)
+        await audit(request, identity, operation, response.status_code, details)
     return response
 
 
-async def audit(
-    request: Request, identity: Identity, service: str, status: int, details: dict
-) -> None:
+def audit_entry(
+    request: Request, identity: Identity, operation: str, status: int, details: dict
+) -> dict:
     kind = (
         Outcome.ALLOWED
         if status < 400
@@ -243,12 +387,12 @@ async def audit(
         if status in (401, 403, 404)
         else Outcome.ERROR
     )
-    entry = {
+    return {
         "at": datetime.now(UTC),
         "actor": identity.sub,
         "role": str(identity.role),
         "client_id": identity.client_id,
-        "operation": f"{service}:{request.method}",
+        "operation": operation,
         "method": request.method,
         "route": request.url.path,
         "record_type": details.get("record_type"),
@@ -260,5 +404,12 @@ async def audit(
         "outcome": status,
         "outcome_kind": kind.value,
     }
+
+
+async def audit(
+    request: Request, identity: Identity, operation: str, status: int, details: dict
+) -> None:
+    """Record one access in its own transaction (the call itself happened elsewhere)."""
+    entry = audit_entry(request, identity, operation, status, details)
     async with request.app.state.sessionmaker() as session, session.begin():
         await store.append_audit(session, [entry])

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import ServiceSettings
@@ -26,6 +28,17 @@ class GatewaySettings(ServiceSettings):
     upload_body_limit_bytes: int = 200 * 1024 * 1024
     lockout_failures: int = 5
     lockout_minutes: int = 15
+    # A retired signing key stays published this long after its last token expired.
+    key_retire_grace_s: int = 60
+    # How often revocations and key changes are picked up from the database.
+    security_refresh_s: float = 5.0
+    oidc_jwks_refresh_s: float = 300.0
+    # A token with an unknown kid refetches the issuer's JWKS at most this often.
+    oidc_jwks_min_reload_s: float = 30.0
+    # Services' OpenAPI documents (route permissions, the merged document).
+    openapi_ttl_s: float = 300.0
+    openapi_retry_s: float = 10.0
+    proxy_transport: Literal["httpx", "httpx-aiohttp", "aiohttp"] = "aiohttp"
 
     @property
     def issuer_url(self) -> str:

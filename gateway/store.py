@@ -1,5 +1,6 @@
 """All SQL of the gateway schema: users, API clients, signing keys, refresh tokens, audit."""
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -7,7 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.ids import uuid7
-from gateway.audit.chain import GENESIS_HASH, AuditEntry, Outcome, entry_hash
+from gateway.audit.chain import AuditEntry, Outcome, entry_hash
+from gateway.authz.scope import prefix_range
 
 Conn = AsyncConnection | AsyncSession
 
@@ -17,6 +19,19 @@ Conn = AsyncConnection | AsyncSession
 async def user_by_name(conn: Conn, username: str) -> dict | None:
     row = (
         (await conn.execute(text("SELECT * FROM app_user WHERE username = :u"), {"u": username}))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def user_by_id(conn: Conn, user_id: str) -> dict | None:
+    row = (
+        (
+            await conn.execute(
+                text("SELECT * FROM app_user WHERE id = CAST(:i AS uuid)"), {"i": user_id}
+            )
+        )
         .mappings()
         .first()
     )
@@ -63,13 +78,18 @@ async def create_user(
     return dict(row) if row else {}
 
 
-async def list_users(conn: Conn, after: str | None, limit: int) -> list[dict]:
+_IN_SCOPE = 'region COLLATE "C" >= :lo AND region COLLATE "C" < :hi'
+
+
+async def list_users(conn: Conn, after: str | None, limit: int, *, scope: str) -> list[dict]:
+    """Users whose region lies within ``scope`` (see ``authz.scope.prefix_range``)."""
+    lo, hi = prefix_range(scope)
     rows = await conn.execute(
         text(
             "SELECT id, username, role, region, sector, pii, lang, active, locked_until, created_at"
-            " FROM app_user WHERE username > :a ORDER BY username LIMIT :n"
+            f" FROM app_user WHERE username > :a AND {_IN_SCOPE} ORDER BY username LIMIT :n"
         ),
-        {"a": after or "", "n": limit},
+        {"a": after or "", "n": limit, "lo": lo, "hi": hi},
     )
     return [dict(r) for r in rows.mappings()]
 
@@ -176,15 +196,36 @@ async def client_by_id(conn: Conn, client_id: str) -> dict | None:
     return dict(row) if row else None
 
 
-async def list_clients(conn: Conn, after: str | None, limit: int) -> list[dict]:
+async def list_clients(conn: Conn, after: str | None, limit: int, *, scope: str) -> list[dict]:
+    lo, hi = prefix_range(scope)
     rows = await conn.execute(
         text(
             "SELECT id, client_id, name, scopes, region, sector, active, created_at, revoked_at"
-            " FROM api_client WHERE client_id > :a ORDER BY client_id LIMIT :n"
+            f" FROM api_client WHERE client_id > :a AND {_IN_SCOPE} ORDER BY client_id LIMIT :n"
         ),
-        {"a": after or "", "n": limit},
+        {"a": after or "", "n": limit, "lo": lo, "hi": hi},
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def update_client(conn: Conn, client_id: str, changes: dict[str, Any]) -> dict:
+    allowed = {"scopes", "region", "sector"}
+    values = {k: v for k, v in changes.items() if k in allowed}
+    sets = ", ".join(f"{k} = :{k}" for k in values) or "client_id = client_id"
+    row = (
+        (
+            await conn.execute(
+                text(
+                    f"UPDATE api_client SET {sets} WHERE client_id = :client_id"
+                    " RETURNING client_id, name, scopes, region, sector, active"
+                ),
+                {**values, "client_id": client_id},
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)
 
 
 async def revoke_client(conn: Conn, client_id: str) -> bool:
@@ -211,19 +252,37 @@ async def signing_keys(conn: Conn) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
+async def signing_key_marks(conn: Conn) -> list[dict]:
+    """Just enough to notice a rotation elsewhere: kid and retirement, newest first."""
+    rows = await conn.execute(
+        text("SELECT kid, retired_at FROM signing_key ORDER BY created_at DESC")
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def lock(conn: Conn, key: int) -> None:
+    """A transaction-scoped advisory lock: one holder at a time across all replicas."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 async def add_signing_key(
     conn: Conn, *, kid: str, private_key_enc: str, public_jwk: dict, retire_others: bool
 ) -> None:
     if retire_others:
+        # A retired key only verifies: its private half is deleted, so a copy of this
+        # table can no longer mint tokens with it.
         await conn.execute(
-            text("UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL")
+            text(
+                "UPDATE signing_key SET retired_at = clock_timestamp(), private_key_enc = ''"
+                " WHERE retired_at IS NULL"
+            )
         )
     await conn.execute(
         text(
-            "INSERT INTO signing_key (kid, private_key_enc, public_jwk)"
-            " VALUES (:k, :p, CAST(:j AS jsonb)) ON CONFLICT DO NOTHING"
+            "INSERT INTO signing_key (kid, private_key_enc, public_jwk, created_at)"
+            " VALUES (:k, :p, CAST(:j AS jsonb), clock_timestamp()) ON CONFLICT DO NOTHING"
         ),
-        {"k": kid, "p": private_key_enc, "j": __import__("json").dumps(public_jwk)},
+        {"k": kid, "p": private_key_enc, "j": json.dumps(public_jwk)},
     )
 
 
@@ -281,8 +340,6 @@ async def revoke_refresh_family(conn: Conn, family_id: str) -> None:
 
 # --- audit --------------------------------------------------------------------------------
 
-AUDIT_LOCK = 0x4B4B4241  # any constant; serialises appends so the chain has one order
-
 
 def audit_record_id(record_ids: list[str], subject_ids: list[str]) -> str:
     """What the chain hash covers of the record and subject ids."""
@@ -290,12 +347,10 @@ def audit_record_id(record_ids: list[str], subject_ids: list[str]) -> str:
 
 
 async def append_audit(conn: Conn, entries: list[dict]) -> None:
-    """Append in one transaction under an advisory lock, each chained to the previous."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
-    last = (
-        await conn.execute(text("SELECT hash FROM audit_entry ORDER BY seq DESC LIMIT 1"))
-    ).first()
-    prev = last[0] if last else GENESIS_HASH
+    """Append after the head, each entry chained to the previous, in the caller's
+    transaction. The head row's lock serialises appends so the chain has one order."""
+    head = (await conn.execute(text("SELECT seq, hash FROM audit_head FOR UPDATE"))).one()
+    seq, prev = head.seq, head.hash
     rows = []
     for e in entries:
         entry = AuditEntry(
@@ -312,21 +367,34 @@ async def append_audit(conn: Conn, entries: list[dict]) -> None:
             at=e["at"],
         )
         digest = entry_hash(prev, entry)
-        rows.append({**e, "prev_hash": prev, "hash": digest})
+        seq += 1
+        rows.append({**e, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
     await conn.execute(
         text(
             """
-        INSERT INTO audit_entry (at, actor, role, client_id, operation, method, route,
+        INSERT INTO audit_entry (seq, at, actor, role, client_id, operation, method, route,
             record_type, record_ids, subject_ids, fields, purpose, request_id, outcome,
             outcome_kind, prev_hash, hash)
-        VALUES (:at, :actor, :role, :client_id, :operation, :method, :route, :record_type,
-            :record_ids, CAST(:subject_ids AS uuid[]), :fields, :purpose, :request_id,
-            :outcome, :outcome_kind, :prev_hash, :hash)
+        VALUES (:seq, :at, :actor, :role, :client_id, :operation, :method, :route,
+            :record_type, :record_ids, CAST(:subject_ids AS uuid[]), :fields, :purpose,
+            :request_id, :outcome, :outcome_kind, :prev_hash, :hash)
         """
         ),
         rows,
     )
+    await conn.execute(
+        text(
+            "UPDATE audit_head SET seq = :seq, hash = :hash, entries = entries + :n,"
+            " updated_at = now()"
+        ),
+        {"seq": seq, "hash": prev, "n": len(rows)},
+    )
+
+
+async def audit_head(conn: Conn) -> dict | None:
+    row = (await conn.execute(text("SELECT seq, hash, entries FROM audit_head"))).mappings().first()
+    return dict(row) if row else None
 
 
 async def audit_entries(

@@ -17,6 +17,9 @@ class DemoUser:
 
 
 # Demo logins for ``make run`` only (listed in the README); never created in production.
+# A small synthetic Ketapang for `make run` (the bulk path seeds it in about a second).
+DEMO_HOUSEHOLDS = 2000
+
 DEMO_USERS: list[DemoUser] = [
     DemoUser("admin.ketapang", "demo-admin-2026", "admin", "61.04"),
     DemoUser("tpps.ketapang", "demo-regency-2026", "regency_officer", "61.04"),
@@ -55,7 +58,11 @@ async def load_demo(db_url: str) -> None:
     from gateway.cli import add_user
     from kkb.database import service_url
 
+    async with as_service(db_url, "gateway") as conn:
+        existing = {r["username"] for r in await conn.fetch("SELECT username FROM app_user")}
     for user in DEMO_USERS:
+        if user.username in existing:
+            continue  # argon2 hashing is deliberately slow: skip it on every later start
         await add_user(
             service_url(db_url, "gateway"),
             user.username,
@@ -65,3 +72,8 @@ async def load_demo(db_url: str) -> None:
             user.sector,
             None,
         )
+    from services.registry.seed.loader import registry_is_empty, seed_regency
+
+    async with as_service(db_url, "registry") as conn:
+        if await registry_is_empty(conn):
+            await seed_regency(conn, "61.04", DEMO_HOUSEHOLDS)

@@ -1,7 +1,14 @@
-"""Start the four apps as separate processes, wait until each is ready, stop them all."""
+"""Start the apps as separate processes, wait until each is ready, stop them all.
+
+Four apps make the system; a fifth, the Dukcapil simulator, stands in for the civil
+registry's web service (synthetic data only) and the registry is pointed at it. It
+serves the population ``kkb seed`` and the ``make run`` demo load (same regency,
+household count, seed and date), so demo persons verify against it.
+"""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -9,7 +16,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from kkb.bootstrap import DEMO_HOUSEHOLDS
 from kkb.database import service_url
+from services.registry.settings import RegistrySettings
 
 
 @dataclass(frozen=True)
@@ -17,14 +26,45 @@ class AppSpec:
     name: str
     factory: str
     default_port: int
+    ready_path: str = "/readyz"
 
 
+DUKCAPIL_SIM = "dukcapil_sim"
 APPS = (
+    AppSpec(DUKCAPIL_SIM, "dukcapil_sim.app:create_app", 8900, "/healthz"),
     AppSpec("gateway", "gateway.main:create_app", 8000),
     AppSpec("registry", "services.registry.main:create_app", 8001),
     AppSpec("interventions", "services.interventions.main:create_app", 8002),
     AppSpec("reporting", "services.reporting.main:create_app", 8003),
 )
+# The demo seed's regency and random seed (kkb/bootstrap.load_demo, `kkb seed`).
+DEMO_REGENCY = "61.04"
+DEMO_SEED = "1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dukcapil_environment(sim_url: str) -> dict[str, str]:
+    """The registry pointed at the simulator, and the simulator accepting the registry's
+    credentials and serving the demo population; variables already set win."""
+    fields = RegistrySettings.model_fields
+    user = os.environ.get("REGISTRY_DUKCAPIL_USER", fields["dukcapil_user"].default)
+    password = os.environ.get("REGISTRY_DUKCAPIL_PASSWORD", fields["dukcapil_password"].default)
+    ip = os.environ.get("REGISTRY_DUKCAPIL_IP", fields["dukcapil_ip"].default)
+    wanted = {
+        "REGISTRY_DUKCAPIL_URL": sim_url,
+        "DUKCAPIL_SIM_REGENCY": DEMO_REGENCY,
+        "DUKCAPIL_SIM_HOUSEHOLDS": str(DEMO_HOUSEHOLDS),
+        "DUKCAPIL_SIM_SEED": DEMO_SEED,
+        "DUKCAPIL_SIM_USER_ID": user,
+        "DUKCAPIL_SIM_PASSWORD": password,
+        "DUKCAPIL_SIM_IP_USER": ip,
+    }
+    return {k: v for k, v in wanted.items() if k not in os.environ}
 
 
 @dataclass
@@ -35,6 +75,12 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: str | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Callers that choose ports (tests, benchmarks) name the four apps; the
+        # simulator then gets a free port too, so parallel stacks do not collide.
+        if self.ports and DUKCAPIL_SIM not in self.ports:
+            self.ports[DUKCAPIL_SIM] = _free_port()
 
     def port(self, app: str) -> int:
         spec = next(a for a in APPS if a.name == app)
@@ -56,6 +102,7 @@ class Stack:
                 "REPORTING_REGISTRY_URL": self.url("registry"),
                 "REPORTING_INTERVENTIONS_URL": self.url("interventions"),
                 "GATEWAY_PUBLIC_URL": self.url("gateway"),
+                **dukcapil_environment(self.url(DUKCAPIL_SIM)),
             }
         )
         env.update(self.extra_env)
@@ -107,7 +154,8 @@ class Stack:
                     if proc.poll() is not None:
                         raise RuntimeError(f"{name} exited with code {proc.returncode}")
                     try:
-                        if client.get(self.url(name) + "/readyz").status_code == 200:
+                        path = next(a for a in APPS if a.name == name).ready_path
+                        if client.get(self.url(name) + path).status_code == 200:
                             pending.discard(name)
                     except httpx.HTTPError:
                         pass

@@ -14,3 +14,17 @@ class RegistrySettings(ServiceSettings):
     dukcapil_daily_quota: int = 10000
     # Deaths and moves out reported by a Dukcapil extract wait for an operator unless set.
     dukcapil_auto_apply_exits: bool = False
+    dukcapil_rate_per_s: float = 5.0
+    dukcapil_timeout_s: float = 10.0
+    # Seconds the circuit stays open after repeated failures before one trial call.
+    dukcapil_breaker_reset_s: float = 15.0
+    # Background re-verification: how often it looks for due checks, and how many per round.
+    dukcapil_worker_enabled: bool = True
+    dukcapil_worker_interval_s: float = 2.0
+    dukcapil_worker_batch: int = 20
+    # Retry of an unanswered check: base delay doubled per attempt, up to the maximum.
+    dukcapil_retry_base_s: float = 5.0
+    dukcapil_retry_max_s: float = 900.0
+    # Extract imports: rows per transaction, and where uploads wait (default: temp dir).
+    dukcapil_import_batch_rows: int = 100_000
+    dukcapil_spool_dir: str = ""

@@ -9,4 +9,10 @@ class ReportingSettings(ServiceSettings):
     registry_url: str = "http://127.0.0.1:8001"
     interventions_url: str = "http://127.0.0.1:8002"
     consume_feeds: bool = True
+    feed_batch_size: int = 1000
+    feed_poll_s: float = 0.2
     small_cell_threshold: int = 10
+    # The indicator whose gaps the scorecard ranks, and the reference it is ranked by
+    # (the national 2024 stunting target, DOMAIN.md).
+    scorecard_gap_indicator: str = "stunting_prevalence"
+    scorecard_gap_reference: float = 14.0

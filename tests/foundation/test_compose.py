@@ -8,7 +8,10 @@ import yaml
 
 from common.reference_data import REPO_ROOT
 from kkb.database import SERVICES, role_name
-from kkb.stack import APPS
+from kkb.stack import APPS as ALL_APPS
+
+# The Dukcapil simulator is a development stand-in; production points at the real service.
+APPS = tuple(a for a in ALL_APPS if a.name != "dukcapil_sim")
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES_IN_COMPOSE = COMPOSE["services"]

@@ -1,0 +1,1 @@
+"""Bulk export of interventions datasets as streamed NDJSON for the gateway's export job."""
