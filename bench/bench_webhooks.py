@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="events per transaction")
     parser.add_argument("--down", choices=["refused", "hang"], default="refused")
     parser.add_argument("--timeout", type=float, default=5.0, help="GATEWAY_WEBHOOK_TIMEOUT_S")
-    parser.add_argument("--concurrency", type=int, default=16, help="per subscription")
+    parser.add_argument("--concurrency", type=int, default=32, help="per subscription")
     parser.add_argument("--wait", type=float, default=300.0)
     print(json.dumps(run(parser.parse_args()), indent=2))
 

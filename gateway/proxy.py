@@ -74,6 +74,24 @@ def forward_headers(request: Request, identity_token: str, request_id: str) -> d
     return headers
 
 
+def target_url(base_url: str, request: Request) -> str:
+    """The service's URL for this request: the path and query exactly as the client
+    sent them (still percent-encoded), so the service decodes them as the gateway did."""
+    scope = request.scope
+    url = base_url + (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    if scope["query_string"]:
+        url += "?" + scope["query_string"].decode("latin-1")
+    return url
+
+
+async def request_body(request: Request) -> bytes:
+    """The body, skipping the receive channel when the request says it has none."""
+    headers = request.headers
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        return b""
+    return await request.body()
+
+
 def _response_headers(items) -> dict[str, str]:
     return {k: v for k, v in items if k.lower() not in _DROP_RESPONSE}
 
@@ -113,10 +131,9 @@ class HttpxForwarder:
     ) -> Response:
         outgoing = self.client.build_request(
             request.method,
-            base_url + request.url.path,
-            params=request.url.query or None,
+            target_url(base_url, request),
             headers=forward_headers(request, identity_token, request.state.request_id),
-            content=await request.body(),
+            content=await request_body(request),
             timeout=httpx.Timeout(timeout_s, connect=_CONNECT_TIMEOUT_S),
         )
         for attempt in range(_ATTEMPTS):
@@ -171,10 +188,8 @@ class AiohttpForwarder:
         identity_token: str,
         timeout_s: float,
     ) -> Response:
-        body = await request.body()
-        url = base_url + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
+        body = await request_body(request)
+        url = target_url(base_url, request)
         headers = forward_headers(request, identity_token, request.state.request_id)
         timeout = aiohttp.ClientTimeout(sock_connect=_CONNECT_TIMEOUT_S, sock_read=timeout_s)
         for attempt in range(_ATTEMPTS):

@@ -110,8 +110,7 @@ async def startup(app: FastAPI) -> None:
     state = SecurityState(settings, base64.b64decode(app.state.common.pii_key))
     app.state.security = state
     try:
-        await load_keys(app)
-        await refresh_revocations(app)
+        await refresh_security(app)
     except Exception as exc:  # noqa: BLE001 - readiness reports the database problem
         log.error("security_state_not_loaded", error=str(exc))
     if settings.oidc_issuer and settings.oidc_jwks_url:
@@ -121,11 +120,7 @@ async def startup(app: FastAPI) -> None:
         while not app.state.stop.is_set():
             await asyncio.sleep(settings.security_refresh_s)
             try:
-                await refresh_revocations(app)
-                if state.keyring is None or await keys_changed(app):
-                    await load_keys(app)
-                elif state.publication_changed():
-                    state.rebuild_issuers()
+                await refresh_security(app)
                 if settings.oidc_issuer and settings.oidc_jwks_url:
                     age = time.monotonic() - state.external_loaded_at
                     if state.external is None or age > settings.oidc_jwks_refresh_s:
@@ -140,10 +135,18 @@ def _marks(rows: Iterable[dict]) -> tuple[tuple[str, datetime | None], ...]:
     return tuple((r["kid"], r["retired_at"]) for r in rows)
 
 
-async def keys_changed(app: FastAPI) -> bool:
+async def refresh_security(app: FastAPI) -> None:
+    """Revocations, and keys when they changed (a rotation by another replica or by
+    ``kkb keys rotate``), in one round of the refresh loop."""
+    state: SecurityState = app.state.security
     async with app.state.sessionmaker() as session:
-        rows = await store.signing_key_marks(session)
-    return _marks(rows) != app.state.security.key_marks
+        users, clients = await store.inactive_subjects(session)
+        marks = _marks(await store.signing_key_marks(session))
+    state.inactive_users, state.revoked_clients = users, clients
+    if state.keyring is None or marks != state.key_marks:
+        await load_keys(app)
+    elif state.publication_changed():
+        state.rebuild_issuers()
 
 
 async def load_keys(app: FastAPI) -> None:
@@ -218,13 +221,6 @@ async def load_external_issuer(app: FastAPI) -> None:
         # Try again no sooner than the minimum interval (see keep_fresh and authenticate).
         state.external_loaded_at = time.monotonic()
         log.error("external_jwks_unavailable", issuer=settings.oidc_issuer, error=str(exc))
-
-
-async def refresh_revocations(app: FastAPI) -> None:
-    async with app.state.sessionmaker() as session:
-        users, clients = await store.inactive_subjects(session)
-    app.state.security.inactive_users = users
-    app.state.security.revoked_clients = clients
 
 
 def unauthorized(reason: str, code: str = "unauthorized") -> ProblemError:
@@ -346,7 +342,7 @@ async def authorise_and_forward(request: Request, service: str) -> Response:
     identity = await authenticate(request)
     rate_limit(request, identity.client_id or identity.sub)
     operations = await request.app.state.service_docs.operations(
-        service, request.method, request.url.path
+        service, request.method, request.scope["path"]
     )
     operation = operations[0] if operations else f"{service}:{request.method}"
     refused = next((op for op in operations or () if not may(identity, op)), None)
@@ -357,7 +353,7 @@ async def authorise_and_forward(request: Request, service: str) -> Response:
     settings: GatewaySettings = request.app.state.settings
     timeout = (
         settings.upload_timeout_s
-        if request.url.path.endswith(UPLOAD_SUFFIXES)
+        if request.scope["path"].endswith(UPLOAD_SUFFIXES)
         else settings.default_timeout_s
     )
     token = request.app.state.identity_signer.sign(identity)
@@ -394,7 +390,7 @@ def audit_entry(
         "client_id": identity.client_id,
         "operation": operation,
         "method": request.method,
-        "route": request.url.path,
+        "route": request.scope["path"],
         "record_type": details.get("record_type"),
         "record_ids": [str(x) for x in details.get("record_ids", [])],
         "subject_ids": [str(x) for x in details.get("subject_ids", [])],

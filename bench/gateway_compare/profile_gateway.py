@@ -92,6 +92,7 @@ def main() -> int:
                     "GATEWAY_PROXY_TRANSPORT": args.transport,
                     "GATEWAY_RATE_LIMIT_PER_S": "1000000",
                     "GATEWAY_RATE_LIMIT_BURST": "1000000",
+                    "GATEWAY_WEBHOOK_ENABLED": "false",
                     "KKB_LOG_LEVEL": "WARNING",
                 }
             )

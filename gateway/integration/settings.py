@@ -25,7 +25,7 @@ class IntegrationSettings(BaseSettings):
     webhook_backoff_base_s: float = Field(default=5.0, gt=0)
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
     # Requests in flight per subscription, and in total for this gateway process.
-    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_concurrency: int = Field(default=32, ge=1, le=256)
     webhook_max_connections: int = Field(default=512, ge=1)
     # How often the dispatcher polls the feeds and the senders look for due retries.
     webhook_poll_s: float = Field(default=0.25, gt=0)

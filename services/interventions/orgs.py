@@ -28,10 +28,6 @@ def team_org(team_id: uuid.UUID) -> str:
     return f"{TPK_PREFIX}{team_id}"
 
 
-def team_id_of(org: str) -> uuid.UUID | None:
-    return uuid.UUID(org.removeprefix(TPK_PREFIX)) if org.startswith(TPK_PREFIX) else None
-
-
 async def caller_org(
     session: AsyncSession, caller: Identity, team_id: uuid.UUID | None = None
 ) -> str:

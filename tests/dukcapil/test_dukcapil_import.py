@@ -287,6 +287,17 @@ def operator_edits(client_for, db_url, extracts, first_import) -> dict[str, str]
         )
         assert patched.status_code == 200, patched.text
         edited[nik] = pid
+    # The API commits just after answering (FastAPI runs the session's exit after the
+    # response): wait until the edits are visible before the next import reads them.
+    deadline = time.monotonic() + 30
+    ids = list(edited.values())
+    while fetch(
+        db_url,
+        "SELECT count(*) AS n FROM person WHERE id = ANY($1::uuid[]) AND has_birth_certificate",
+        ids,
+    )[0]["n"] < len(ids):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     return edited
 
 

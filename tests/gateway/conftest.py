@@ -55,6 +55,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
 
 @dataclass
@@ -95,7 +96,7 @@ def serve_fake(fake: FakeService) -> Callable[[], None]:
             def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                path = self.path.split("?")[0]
+                path, _, query = self.path.partition("?")
                 if path == "/openapi.json":
                     payload = json.dumps(fake.openapi).encode()
                 else:
@@ -105,6 +106,7 @@ def serve_fake(fake: FakeService) -> Callable[[], None]:
                             path,
                             {k.lower(): v for k, v in self.headers.items()},
                             body,
+                            query,
                         )
                     )
                     time.sleep(fake.delays.get(path, 0))

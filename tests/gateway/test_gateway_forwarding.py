@@ -120,6 +120,12 @@ def test_request_id_and_identity_reach_the_service(stack, db_url, variant, fake)
         seen = fake.requests_to("/v1/reporting/echo")[-1].headers
         assert generated.headers["x-request-id"] == seen["x-request-id"]
 
+        # Path and query travel exactly as sent, percent-encoding included.
+        client.get("/v1/reporting/echo?q=kali%20nilam&region=61.04&x=%2F")
+        assert fake.requests_to("/v1/reporting/echo")[-1].query == (
+            "q=kali%20nilam&region=61.04&x=%2F"
+        )
+
 
 def test_request_id_reaches_a_real_service(stack, db_url):
     """The registry's own 404 carries the request id it received from the gateway."""

@@ -8,12 +8,14 @@ the others; ``on_error=reject`` stores nothing when any row is invalid.
 """
 
 import asyncio
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import httpx
+import uuid_utils
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +54,8 @@ ROW_FIELDS = frozenset(
     }
 )
 LOOKUP_CONCURRENCY = 8
+FUNDING_SOURCES = frozenset(f.value for f in FundingSource)
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 # Explaining a refusal re-evaluates the rule; past this many rows one message serves.
 MAX_EXPLAINED = 2000
 
@@ -160,9 +164,8 @@ class _Checker:
         add, before = self.report.add, len(self.report.errors)
         for key in sorted(set(raw) - ROW_FIELDS):
             add(n, key, "unknown_field", _text("Kolom tidak dikenal", "Unknown field"))
-        try:
-            subject_id = uuid.UUID(str(raw.get("subject_id")))
-        except ValueError:
+        subject_id = raw.get("subject_id")
+        if not isinstance(subject_id, str) or not UUID_TEXT.match(subject_id):
             subject_id = None
             add(
                 n,
@@ -216,7 +219,7 @@ class _Checker:
                 _text("Jumlah harus > 0", "Quantity must be > 0"),
             )
         funding = raw.get("funding_source") or self.session.funding_source
-        if funding not in {f.value for f in FundingSource}:
+        if funding not in FUNDING_SOURCES:
             allowed = ", ".join(FundingSource)
             add(
                 n,
@@ -270,8 +273,8 @@ class _Checker:
         assert entry is not None and subject_id is not None
         return (
             n,
-            uuid7(),
-            uuid7(),
+            uuid_utils.uuid7(),  # asyncpg's COPY takes any object with .bytes
+            uuid_utils.uuid7(),
             subject_id,
             entry.code,
             entry.version,

@@ -34,6 +34,7 @@ _RECORD = """
       merged_into uuid, source text, updated_from text, source_at timestamptz)
 """
 _COLS = ", ".join(COLUMNS)
+_COLS_BUT_KRS = ", ".join(c for c in COLUMNS if c != "krs")
 _UPDATE_ALL = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "id")
 
 
@@ -184,7 +185,7 @@ async def get(db: Db, subject_id: uuid.UUID, scope: str) -> dict[str, Any] | Non
         (
             await db.execute(
                 text(
-                    f"SELECT {_COLS.replace('krs,', '')}, {krs_of('s')} AS krs, projected_at"
+                    f"SELECT {_COLS_BUT_KRS}, {krs_of('s')} AS krs, projected_at"
                     f" FROM subject s WHERE s.id = :id AND {scope_sql('s.village_code')}"
                 ),
                 {"id": subject_id, "scope": scope},
@@ -199,17 +200,6 @@ async def get(db: Db, subject_id: uuid.UUID, scope: str) -> dict[str, Any] | Non
 async def exists(db: Db, subject_id: uuid.UUID) -> bool:
     row = await db.execute(text("SELECT 1 FROM subject WHERE id = :id"), {"id": subject_id})
     return row.first() is not None
-
-
-async def missing(db: Db, ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    rows = await db.execute(
-        text(
-            "SELECT i FROM unnest(CAST(:ids AS uuid[])) AS i"
-            " WHERE NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = i)"
-        ),
-        {"ids": ids},
-    )
-    return [r[0] for r in rows]
 
 
 async def add_measures(
@@ -247,14 +237,3 @@ async def feed_status(db: Db, feed: str) -> dict[str, Any] | None:
         .first()
     )
     return dict(row) if row else None
-
-
-async def lokus_villages(db: Db, year: int, scope: str) -> list[str]:
-    rows = await db.execute(
-        text(
-            f"SELECT village_code FROM lokus_village WHERE year = :y AND NOT revoked"
-            f" AND {scope_sql('village_code')} ORDER BY village_code"
-        ),
-        {"y": year, "scope": scope},
-    )
-    return [r[0] for r in rows]

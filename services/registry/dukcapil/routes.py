@@ -57,6 +57,12 @@ RegionQuery = Annotated[
 _UPLOAD_BLOCK = 1 << 20
 
 
+async def _committed(session: Any) -> None:
+    """Commit before answering: FastAPI runs a yield dependency's exit (the session's
+    commit) only after the response is sent, so a client could read the old state."""
+    await session.commit()
+
+
 def _not_configured() -> ProblemError:
     return ProblemError(
         503,
@@ -139,7 +145,9 @@ async def verify_person(
     if client is None:
         raise _not_configured()
     await check_person(session, client, request.app.state.settings, person)
-    return _verification_view(person_id, True, await repo.verification_of(session, person_id))
+    view = _verification_view(person_id, True, await repo.verification_of(session, person_id))
+    await _committed(session)
+    return view
 
 
 # --- imports -----------------------------------------------------------------------------
@@ -236,6 +244,7 @@ async def create_dukcapil_import(
         )
     job = await job_row(conn, job["id"])
     assert job is not None
+    await _committed(session)
     start_background(request.app, run_import_job(request.app, job["id"], spooled))
     return _import_read(job)
 
@@ -457,6 +466,7 @@ async def resolve_dukcapil_conflict(
         raise ProblemError(409, exc.code, detail=exc.message) from exc
     updated = await repo.get_conflict(session, conflict_id, caller.region)
     assert updated is not None
+    await _committed(session)
     _audit_people(response, caller, "dukcapil_conflict", [updated])
     return _conflict_read(updated, caller.may_unmask)
 
@@ -553,6 +563,7 @@ async def confirm_dukcapil_exit(
         )
     row = await repo.get_exit_flag(session, flag_id, caller.region)
     assert row is not None
+    await _committed(session)
     return _flag_read(row, caller.may_unmask)
 
 
@@ -568,4 +579,5 @@ async def reject_dukcapil_exit(
     await repo.reject_exit_flag(session, flag_id, caller.sub, body.note)
     row = await repo.get_exit_flag(session, flag_id, caller.region)
     assert row is not None
+    await _committed(session)
     return _flag_read(row, caller.may_unmask)

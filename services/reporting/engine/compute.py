@@ -123,9 +123,12 @@ async def _tally(
         counts["referral_completion_rate"] = await repo.referral_counts(session, window)
     if "referral_median_days" in bases:
         medians["referral_median_days"] = await repo.referral_medians(session, window)
-    for d in definitions:
-        if d.base_code == "tpk_visit_coverage" and d.code not in counts:
-            counts[d.code] = await repo.tpk_counts(session, window, d.parameter or "")
+    tpk_groups = sorted(
+        {d.parameter or "" for d in definitions if d.base_code == "tpk_visit_coverage"}
+    )
+    if tpk_groups:
+        for group, found in (await repo.tpk_counts(session, window, tpk_groups)).items():
+            counts[f"tpk_visit_coverage:{group}"] = found
     if "kampung_kb_sites" in bases:
         levels = await repo.site_levels(session, window)
         for d in definitions:

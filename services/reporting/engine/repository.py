@@ -5,7 +5,7 @@ scope being computed. A person is placed in the village they lived in at the end
 the period (their residence history); a household, site or referral in its own village.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -237,7 +237,7 @@ def _household_condition(spec: TargetSpec) -> str:
     return " AND ".join(f"({t})" for t in terms) or "TRUE"
 
 
-def _eligible_codes(specs: Sequence[TargetSpec], condition) -> str:
+def _eligible_codes(specs: Sequence[TargetSpec], condition: Callable[[TargetSpec], str]) -> str:
     """An array of the codes of ``specs`` whose ``condition`` holds for the row."""
     cases = ", ".join(f"CASE WHEN {condition(spec)} THEN '{spec.code}' END" for spec in specs)
     return f"array_remove(ARRAY[{cases}]::text[], NULL)"
@@ -405,35 +405,52 @@ async def referral_medians(session: AsyncSession, window: Window) -> dict[str, t
     return {r.code: (float(r.median), r.n) for r in rows}
 
 
-async def tpk_counts(session: AsyncSession, window: Window, group: str) -> VillageCounts:
-    """(visited at least once, targets of the group) per village."""
-    if group == TPK_HOUSEHOLD_GROUP:
-        sql = f"""
-            WITH households AS ({_HOUSEHOLDS_AT_END})
-            SELECT hh.village_code, count(*) AS den,
+async def tpk_counts(
+    session: AsyncSession, window: Window, groups: Sequence[str]
+) -> dict[str, VillageCounts]:
+    """(visited at least once in the group, targets of the group) per group and village,
+    for every group asked in one pass over the persons (and KRS households)."""
+    person_groups = [g for g in groups if g != TPK_HOUSEHOLD_GROUP]
+    parts = []
+    if person_groups:
+        cases = ", ".join(
+            f"CASE WHEN {_in_groups('pe', [g])} THEN '{g}' END" for g in person_groups
+        )
+        parts.append(
+            f"""
+            SELECT t.grp, t.village_code, count(*) AS den, count(v.subject_id) AS num
+            FROM (SELECT pe.person_id, pe.village_code,
+                         unnest(array_remove(ARRAY[{cases}]::text[], NULL)) AS grp
+                  FROM persons pe) t
+            LEFT JOIN visited v ON v.subject_id = t.person_id AND v.target_group = t.grp
+            GROUP BY t.grp, t.village_code"""
+        )
+    if TPK_HOUSEHOLD_GROUP in groups:
+        parts.append(
+            f"""
+            SELECT '{TPK_HOUSEHOLD_GROUP}' AS grp, hh.village_code, count(*) AS den,
                    count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM tpk_visit v
-                       WHERE v.target_group = :group AND v.visited_on BETWEEN :start AND :end
+                       SELECT 1 FROM visited v
+                       WHERE v.target_group = '{TPK_HOUSEHOLD_GROUP}'
                          AND (v.subject_id = hh.household_id OR v.subject_id IN (
                               SELECT m.person_id FROM person m
                               WHERE m.household_id = hh.household_id)))) AS num
             FROM households hh WHERE hh.is_krs IS TRUE
-            GROUP BY hh.village_code
-        """
-    else:
-        sql = f"""
-            WITH persons AS ({_persons_at_end()})
-            SELECT pe.village_code, count(*) AS den,
-                   count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM tpk_visit v
-                       WHERE v.subject_id = pe.person_id AND v.target_group = :group
-                         AND v.visited_on BETWEEN :start AND :end)) AS num
-            FROM persons pe
-            WHERE {_in_groups("pe", [group])}
-            GROUP BY pe.village_code
-        """
-    rows = await session.execute(text(sql), {**window.params, "group": group})
-    return {r.village_code: (r.num, r.den) for r in rows}
+            GROUP BY hh.village_code"""
+        )
+    sql = f"""
+        WITH persons AS ({_persons_at_end()}),
+        households AS ({_HOUSEHOLDS_AT_END}),
+        visited AS MATERIALIZED (
+            SELECT DISTINCT subject_id, target_group FROM tpk_visit
+            WHERE visited_on BETWEEN :start AND :end
+        )
+        {" UNION ALL ".join(parts)}
+    """
+    found: dict[str, VillageCounts] = {g: {} for g in groups}
+    for r in await session.execute(text(sql), window.params):
+        found[r.grp][r.village_code] = (r.num, r.den)
+    return found
 
 
 async def site_levels(session: AsyncSession, window: Window) -> dict[str, dict[str, int]]:

@@ -44,7 +44,9 @@ READ_MODELS = (
 )
 
 
-def source_clients(registry_url: str, interventions_url: str, secret: str, timeout_s: float):
+def source_clients(
+    registry_url: str, interventions_url: str, secret: str, timeout_s: float
+) -> dict[str, httpx.AsyncClient]:
     return {
         REGISTRY_FEED: service_client(
             registry_url, caller="reporting", secret=secret, timeout_s=timeout_s

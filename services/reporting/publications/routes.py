@@ -27,7 +27,7 @@ from services.reporting.engine.compute import compute_tree
 from services.reporting.periods import parse_period
 from services.reporting.publications import repository as repo
 from services.reporting.regions import region_index
-from services.reporting.values.schemas import PeriodOut, RegionOut
+from services.reporting.values.schemas import PeriodRead, RegionRead
 from services.reporting.values.service import (
     consistent_snapshot,
     data_cutoff,
@@ -47,7 +47,7 @@ class PublicationCreate(BaseModel):
 
 
 class PublishedFigure(BaseModel):
-    region: RegionOut
+    region: RegionRead
     numerator: int | None
     denominator: int | None
     value: float | int | None
@@ -65,8 +65,8 @@ class PublishedIndicator(BaseModel):
 
 class PublicationSummary(BaseModel):
     id: uuid.UUID
-    region: RegionOut
-    period: PeriodOut
+    region: RegionRead
+    period: PeriodRead
     version: int
     published_at: datetime
     published_by: str
@@ -75,7 +75,7 @@ class PublicationSummary(BaseModel):
     fingerprint: str
 
 
-class PublicationOut(PublicationSummary):
+class PublicationRead(PublicationSummary):
     small_cells_suppressed: bool
     indicators: list[PublishedIndicator]
 
@@ -89,8 +89,8 @@ def _summary(row: dict[str, Any]) -> PublicationSummary:
     regions = region_index()
     return PublicationSummary(
         id=row["publication_id"],
-        region=RegionOut.of(regions.require(row["region_code"])),
-        period=PeriodOut.of(parse_period(row["period_code"])),
+        region=RegionRead.of(regions.require(row["region_code"])),
+        period=PeriodRead.of(parse_period(row["period_code"])),
         version=row["version"],
         published_at=row["published_at"],
         published_by=row["published_by"],
@@ -100,7 +100,7 @@ def _summary(row: dict[str, Any]) -> PublicationSummary:
     )
 
 
-def _out(row: dict[str, Any], protected: bool) -> PublicationOut:
+def _out(row: dict[str, Any], protected: bool) -> PublicationRead:
     regions = region_index()
     indicators = []
     for item in row["figures"]["indicators"]:
@@ -109,7 +109,7 @@ def _out(row: dict[str, Any], protected: bool) -> PublicationOut:
             withheld = protected and f.get("withheld")
             figures.append(
                 PublishedFigure(
-                    region=RegionOut.of(regions.require(code)),
+                    region=RegionRead.of(regions.require(code)),
                     numerator=None if withheld else f["numerator"],
                     denominator=None if withheld else f["denominator"],
                     value=None if withheld else f["value"],
@@ -122,7 +122,7 @@ def _out(row: dict[str, Any], protected: bool) -> PublicationOut:
                 figures=figures,
             )
         )
-    return PublicationOut(
+    return PublicationRead(
         **_summary(row).model_dump(), small_cells_suppressed=protected, indicators=indicators
     )
 
@@ -139,7 +139,7 @@ async def create_publication(
     session: Session,
     caller: Caller,
     response: Response,
-) -> PublicationOut:
+) -> PublicationRead:
     # One snapshot for all figures and the feed positions: the cut-off is exact.
     await consistent_snapshot(session)
     regions = region_index()
@@ -246,7 +246,7 @@ async def list_publications(
 )
 async def get_publication(
     publication_id: uuid.UUID, session: Session, caller: Caller
-) -> PublicationOut:
+) -> PublicationRead:
     row = await repo.get(session, publication_id, caller.region)
     if row is None:
         raise not_found(PUBLICATION)

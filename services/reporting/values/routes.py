@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Caller, forbidden, require
 from common.db import Session
@@ -18,21 +19,23 @@ from services.reporting.indicators.catalogue import (
     IndicatorDefinition,
     Lang,
 )
-from services.reporting.periods import parse_period, periods_between
-from services.reporting.regions import region_index
+from services.reporting.periods import Period, parse_period, periods_between
+from services.reporting.regions import Region, region_index
 from services.reporting.values import tables
 from services.reporting.values.schemas import (
-    FigureOut,
-    IndicatorDefinitionOut,
+    FigureRead,
+    IndicatorDefinitionRead,
     IndicatorRef,
-    ParameterOut,
-    PeriodOut,
-    RegionOut,
-    SeriesOut,
-    SeriesPointOut,
-    ValuesOut,
+    ParameterRead,
+    PeriodRead,
+    RegionRead,
+    SeriesPointRead,
+    SeriesRead,
+    ValuesRead,
 )
 from services.reporting.values.service import (
+    Shown,
+    ValuesResult,
     consistent_snapshot,
     is_protected,
     query_values,
@@ -81,7 +84,7 @@ def require_export(caller: Identity) -> None:
     summary="The indicator catalogue: every definition with its versions.",
     dependencies=READ,
 )
-async def list_indicators() -> list[IndicatorDefinitionOut]:
+async def list_indicators() -> list[IndicatorDefinitionRead]:
     out = []
     for code in CATALOGUE.codes():
         for d in CATALOGUE.versions(code):
@@ -89,9 +92,9 @@ async def list_indicators() -> list[IndicatorDefinitionOut]:
     return out
 
 
-def _definition_out(d: IndicatorDefinition) -> IndicatorDefinitionOut:
+def _definition_out(d: IndicatorDefinition) -> IndicatorDefinitionRead:
     domain = d.parameter_domain
-    return IndicatorDefinitionOut(
+    return IndicatorDefinitionRead(
         code=d.code,
         key=d.key,
         version=d.version,
@@ -105,7 +108,7 @@ def _definition_out(d: IndicatorDefinition) -> IndicatorDefinitionOut:
         direction=d.direction.value,
         direction_label=dict(DIRECTION_LABELS[d.direction]),
         sources=[m.value for m in d.read_models],
-        parameter=ParameterOut(
+        parameter=ParameterRead(
             kind=domain.kind,
             pattern=domain.pattern.pattern if domain.pattern else None,
             values={k: dict(v) for k, v in domain.labels.items()},
@@ -116,14 +119,14 @@ def _definition_out(d: IndicatorDefinition) -> IndicatorDefinitionOut:
 
 
 async def _values(
-    session,
+    session: AsyncSession,
     caller: Identity,
     indicator: list[str],
     region: str,
     period: str,
     breakdown: str,
     threshold: int,
-):
+) -> ValuesResult:
     await consistent_snapshot(session)
     regions = region_index()
     place = require_region(regions, caller, region)
@@ -145,7 +148,7 @@ async def _values(
     "/values",
     summary="Indicator values for a region and period, with the previous period and the change.",
     dependencies=READ,
-    response_model=ValuesOut,
+    response_model=ValuesRead,
 )
 async def get_values(
     request: Request,
@@ -159,13 +162,13 @@ async def get_values(
     ] = "none",
     format: FormatParam = "json",
     lang: LangParam = None,
-) -> Response | ValuesOut:
+) -> Response | ValuesRead:
     if format != "json":
         require_export(caller)
     threshold = request.app.state.settings.small_cell_threshold
     result = await _values(session, caller, indicator, region, period, breakdown, threshold)
     if format == "json":
-        return ValuesOut.of(result)
+        return ValuesRead.of(result)
     chosen = language(lang)
     return tables.download(
         tables.value_rows(result, chosen),
@@ -207,14 +210,14 @@ async def export_values(
 
 
 async def series_points(
-    session,
+    session: AsyncSession,
     caller: Identity,
     indicator: list[str],
     region: str,
     first: str,
     last: str,
     threshold: int,
-):
+) -> tuple[Region, bool, dict[str, IndicatorDefinition], dict[str, list[tuple[Period, Shown]]]]:
     await consistent_snapshot(session)
     regions = region_index()
     place = require_region(regions, caller, region)
@@ -245,7 +248,7 @@ async def series_points(
     "/series",
     summary="A time series per indicator for a region, from one period to another.",
     dependencies=READ,
-    response_model=list[SeriesOut],
+    response_model=list[SeriesRead],
 )
 async def get_series(
     request: Request,
@@ -257,7 +260,7 @@ async def get_series(
     to: Annotated[str, Query(description="Last period of the same kind, e.g. 2026-06")],
     format: FormatParam = "json",
     lang: LangParam = None,
-) -> Response | list[SeriesOut]:
+) -> Response | list[SeriesRead]:
     if format != "json":
         require_export(caller)
     threshold = request.app.state.settings.small_cell_threshold
@@ -266,12 +269,12 @@ async def get_series(
     )
     if format == "json":
         return [
-            SeriesOut(
+            SeriesRead(
                 **IndicatorRef.of(definition).model_dump(),
-                region=RegionOut.of(place),
+                region=RegionRead.of(place),
                 small_cells_suppressed=protected,
                 points=[
-                    SeriesPointOut(**FigureOut.of(shown).model_dump(), period=PeriodOut.of(p))
+                    SeriesPointRead(**FigureRead.of(shown).model_dump(), period=PeriodRead.of(p))
                     for p, shown in points[code]
                 ],
             )

@@ -14,20 +14,20 @@ from services.reporting.values.service import RegionRow, Shown, ValuesResult
 Bilingual = dict[str, str]
 
 
-class RegionOut(BaseModel):
+class RegionRead(BaseModel):
     code: str
     name: str
     level: str
     parent_code: str | None
 
     @classmethod
-    def of(cls, region: Region) -> "RegionOut":
+    def of(cls, region: Region) -> "RegionRead":
         return cls(
             code=region.code, name=region.name, level=region.level, parent_code=region.parent_code
         )
 
 
-class PeriodOut(BaseModel):
+class PeriodRead(BaseModel):
     code: str
     kind: str
     start: date
@@ -35,7 +35,7 @@ class PeriodOut(BaseModel):
     label: Bilingual
 
     @classmethod
-    def of(cls, period: Period) -> "PeriodOut":
+    def of(cls, period: Period) -> "PeriodRead":
         return cls(
             code=period.code,
             kind=period.kind.value,
@@ -45,7 +45,7 @@ class PeriodOut(BaseModel):
         )
 
 
-class FigureOut(BaseModel):
+class FigureRead(BaseModel):
     """``suppressed`` names why a figure is withheld (primary: fewer people than the
     threshold; complementary: it would let a withheld one be recovered)."""
 
@@ -55,7 +55,7 @@ class FigureOut(BaseModel):
     suppressed: Literal["primary", "complementary"] | None = None
 
     @classmethod
-    def of(cls, shown: Shown) -> "FigureOut":
+    def of(cls, shown: Shown) -> "FigureRead":
         return cls(
             numerator=shown.numerator,
             denominator=shown.denominator,
@@ -64,14 +64,14 @@ class FigureOut(BaseModel):
         )
 
 
-class ChangeOut(BaseModel):
+class ChangeRead(BaseModel):
     absolute: float
     relative: float | None
     trend: str
     assessment: str
 
     @classmethod
-    def of(cls, moved: Change | None) -> "ChangeOut | None":
+    def of(cls, moved: Change | None) -> "ChangeRead | None":
         if moved is None:
             return None
         return cls(
@@ -82,18 +82,18 @@ class ChangeOut(BaseModel):
         )
 
 
-class RegionValueOut(FigureOut):
-    region: RegionOut
-    previous: FigureOut
-    change: ChangeOut | None
+class RegionValueRead(FigureRead):
+    region: RegionRead
+    previous: FigureRead
+    change: ChangeRead | None
 
     @classmethod
-    def of_row(cls, row: RegionRow) -> "RegionValueOut":
+    def of_row(cls, row: RegionRow) -> "RegionValueRead":
         return cls(
-            **FigureOut.of(row.current).model_dump(),
-            region=RegionOut.of(row.region),
-            previous=FigureOut.of(row.previous),
-            change=ChangeOut.of(row.change),
+            **FigureRead.of(row.current).model_dump(),
+            region=RegionRead.of(row.region),
+            previous=FigureRead.of(row.previous),
+            change=ChangeRead.of(row.change),
         )
 
 
@@ -117,32 +117,32 @@ class IndicatorRef(BaseModel):
         )
 
 
-class IndicatorValueOut(IndicatorRef, RegionValueOut):
-    children: list[RegionValueOut] | None = None
+class IndicatorValueRead(IndicatorRef, RegionValueRead):
+    children: list[RegionValueRead] | None = None
 
 
-class ValuesOut(BaseModel):
-    region: RegionOut
-    period: PeriodOut
-    previous_period: PeriodOut
+class ValuesRead(BaseModel):
+    region: RegionRead
+    period: PeriodRead
+    previous_period: PeriodRead
     small_cells_suppressed: bool
     min_denominator: int
-    indicators: list[IndicatorValueOut]
+    indicators: list[IndicatorValueRead]
     data_cutoff: dict[str, Any]
 
     @classmethod
-    def of(cls, result: ValuesResult) -> "ValuesOut":
+    def of(cls, result: ValuesResult) -> "ValuesRead":
         return cls(
-            region=RegionOut.of(result.region),
-            period=PeriodOut.of(result.period),
-            previous_period=PeriodOut.of(result.previous_period),
+            region=RegionRead.of(result.region),
+            period=PeriodRead.of(result.period),
+            previous_period=PeriodRead.of(result.previous_period),
             small_cells_suppressed=result.protected,
             min_denominator=result.min_denominator,
             indicators=[
-                IndicatorValueOut(
+                IndicatorValueRead(
                     **IndicatorRef.of(i.definition).model_dump(),
-                    **RegionValueOut.of_row(i.row).model_dump(),
-                    children=[RegionValueOut.of_row(c) for c in i.children]
+                    **RegionValueRead.of_row(i.row).model_dump(),
+                    children=[RegionValueRead.of_row(c) for c in i.children]
                     if i.children is not None
                     else None,
                 )
@@ -152,13 +152,13 @@ class ValuesOut(BaseModel):
         )
 
 
-class ParameterOut(BaseModel):
+class ParameterRead(BaseModel):
     kind: str
     pattern: str | None
     values: dict[str, Bilingual]
 
 
-class IndicatorDefinitionOut(BaseModel):
+class IndicatorDefinitionRead(BaseModel):
     code: str
     key: str
     version: int
@@ -172,14 +172,14 @@ class IndicatorDefinitionOut(BaseModel):
     direction: str
     direction_label: Bilingual
     sources: list[str]
-    parameter: ParameterOut | None
+    parameter: ParameterRead | None
 
 
-class SeriesPointOut(FigureOut):
-    period: PeriodOut
+class SeriesPointRead(FigureRead):
+    period: PeriodRead
 
 
-class SeriesOut(IndicatorRef):
-    region: RegionOut
+class SeriesRead(IndicatorRef):
+    region: RegionRead
     small_cells_suppressed: bool
-    points: list[SeriesPointOut]
+    points: list[SeriesPointRead]

@@ -8,6 +8,7 @@ from fastapi.responses import Response, StreamingResponse
 from services.reporting.exports import Column, ColumnKind, csv_chunks, xlsx_bytes
 from services.reporting.indicators.catalogue import UNIT_LABELS, IndicatorDefinition, Lang
 from services.reporting.periods import Period
+from services.reporting.regions import Region
 from services.reporting.suppression import SUPPRESSED_LABEL
 from services.reporting.values.service import RegionRow, Shown, ValuesResult
 
@@ -44,7 +45,7 @@ def _note(shown: Shown, lang: Lang) -> str | None:
 
 
 def _base(
-    definition: IndicatorDefinition, row_region, period: Period, shown: Shown, lang: Lang
+    definition: IndicatorDefinition, row_region: Region, period: Period, shown: Shown, lang: Lang
 ) -> dict[str, object]:
     return {
         "indicator": definition.code,
@@ -73,7 +74,10 @@ def value_rows(result: ValuesResult, lang: Lang) -> Iterator[dict[str, object]]:
 
 
 def series_rows(
-    definition: IndicatorDefinition, region, points: Sequence[tuple[Period, Shown]], lang: Lang
+    definition: IndicatorDefinition,
+    region: Region,
+    points: Sequence[tuple[Period, Shown]],
+    lang: Lang,
 ) -> Iterator[dict[str, object]]:
     for period, shown in points:
         yield _base(definition, region, period, shown, lang)
