@@ -8,7 +8,8 @@ is sampled every 0.1 s and compared with their RSS before the export. Also measu
 the registry's internal stream alone (read and discarded by this script).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python -m bench.bench_export [--persons 1000000] [--format ndjson|csv]
+        .venv/bin/python -m bench.bench_export [--persons 1000000] [--format ndjson|csv] \\
+            [--unmasked]
 """
 
 import argparse
@@ -69,6 +70,29 @@ def mib(n: int) -> float:
     return round(n / 2**20, 1)
 
 
+def cpu_seconds(pids: dict[str, int], db_url: str) -> dict[str, float]:
+    """User + system CPU of the apps and of the registry's database backends (the
+    database runs on this machine): a figure that the machine's load does not inflate
+    as much as wall time."""
+    out = {name: sum(psutil.Process(pid).cpu_times()[:2]) for name, pid in pids.items()}
+
+    async def backends() -> list[int]:
+        async with as_service(db_url, "registry") as conn:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'kkb-registry'"
+            )
+        return [r["pid"] for r in rows]
+
+    total = 0.0
+    for pid in asyncio.run(backends()):
+        try:
+            total += sum(psutil.Process(pid).cpu_times()[:2])
+        except psutil.Error:
+            continue
+    out["registry_db"] = total
+    return out
+
+
 async def seed(db_url: str, persons: int) -> dict:
     households = round(persons / PERSONS_PER_HOUSEHOLD)
     async with as_service(db_url, "registry") as conn:
@@ -82,9 +106,9 @@ async def seed(db_url: str, persons: int) -> dict:
     }
 
 
-def token(gateway: str, db_url: str) -> str:
+def token(gateway: str, db_url: str, scopes: list[str]) -> str:
     client_id, secret = asyncio.run(
-        add_client(service_url(db_url, "gateway"), "bench export", ["export:bulk"], REGENCY, None)
+        add_client(service_url(db_url, "gateway"), "bench export", scopes, REGENCY, None)
     )
     resp = httpx.post(
         f"{gateway}/v1/auth/token",
@@ -94,11 +118,14 @@ def token(gateway: str, db_url: str) -> str:
     return resp.json()["access_token"]
 
 
-def run_job(gateway: str, bearer: str, fmt: str, sampler_pids: dict[str, int]) -> dict:
-    headers = {"Authorization": f"Bearer {bearer}"}
+def run_job(
+    gateway: str, bearer: str, fmt: str, sampler_pids: dict[str, int], db_url: str, **headers: str
+) -> dict:
+    headers = {"Authorization": f"Bearer {bearer}", **headers}
     with httpx.Client(base_url=gateway, headers=headers, timeout=60) as client:
         sampler = RssSampler(sampler_pids)
         before = sampler.now()
+        cpu_before = cpu_seconds(sampler_pids, db_url)
         with sampler:
             start = time.perf_counter()
             created = client.post(
@@ -111,15 +138,18 @@ def run_job(gateway: str, bearer: str, fmt: str, sampler_pids: dict[str, int]) -
                     break
                 time.sleep(0.2)
             elapsed = time.perf_counter() - start
+        cpu_after = cpu_seconds(sampler_pids, db_url)
     if job["status"] != "done":
         raise SystemExit(f"export failed: {job['error']}")
     [file] = job["files"]
     return {
         "format": fmt,
+        "masked": job["masked"],
         "rows": file["rows"],
         "bytes": file["bytes"],
         "seconds": round(elapsed, 1),
         "rows_per_s": round(file["rows"] / elapsed),
+        "cpu_seconds": {k: round(cpu_after[k] - cpu_before.get(k, 0.0), 1) for k in cpu_after},
         "rss_before_mib": {k: mib(v) for k, v in before.items()},
         "rss_peak_mib": {k: mib(v) for k, v in sampler.peak.items()},
         "rss_growth_mib": {k: mib(sampler.peak[k] - before[k]) for k in before},
@@ -156,6 +186,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("ndjson", "csv"), default="ndjson")
+    parser.add_argument(
+        "--unmasked", action="store_true", help="also export with pii:read and a purpose"
+    )
     args = parser.parse_args()
     results: dict = {"machine": machine(), "load_avg": psutil.getloadavg()}
     with scratch_database("export") as db_url, tempfile.TemporaryDirectory() as folder:
@@ -174,9 +207,15 @@ def main() -> None:
         try:
             stack.wait_ready(timeout_s=120, only=APPS)
             pids = {name: stack.processes[name].pid for name in APPS}
-            bearer = token(stack.url("gateway"), db_url)
+            gateway = stack.url("gateway")
             results["registry_stream_only"] = direct_stream(stack.url("registry"))
-            results["export_job"] = run_job(stack.url("gateway"), bearer, args.format, pids)
+            masked = token(gateway, db_url, ["export:bulk"])
+            results["export_job"] = run_job(gateway, masked, args.format, pids, db_url)
+            if args.unmasked:
+                full = token(gateway, db_url, ["export:bulk", "pii:read"])
+                results["export_job_unmasked"] = run_job(
+                    gateway, full, args.format, pids, db_url, **{"X-KKB-Purpose": "verification"}
+                )
         finally:
             stack.stop()
     print(json.dumps(results, indent=2))

@@ -41,7 +41,6 @@ class Dispatcher:
         self.sources = sources
         self.settings = settings
         self.notify = notify
-        self.last_error: str | None = None
 
     async def poll_once(self) -> bool:
         """Queue one batch; True when more events are ready at once."""
@@ -112,7 +111,7 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 more = await self.poll_once()
-                self.last_error, backoff = None, idle
+                backoff = idle
                 if time.monotonic() - purged_at > PURGE_EVERY_S:
                     async with self.sessionmaker() as session, session.begin():
                         await repo.purge(session, self.settings.webhook_retention_days)
@@ -120,8 +119,7 @@ class Dispatcher:
                 if more:
                     continue
             except Exception as exc:  # noqa: BLE001 - keep dispatching after any fault
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("webhook_dispatch_failed", error=self.last_error)
+                log.warning("webhook_dispatch_failed", error=f"{type(exc).__name__}: {exc}")
                 backoff = min(backoff * 2, 10.0)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=backoff)

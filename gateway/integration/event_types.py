@@ -54,9 +54,6 @@ KNOWN_TYPES: frozenset[str] = frozenset(
     }
 )
 
-# Events that tell a consumer to drop or redirect what it holds.
-TOMBSTONE_TYPES: frozenset[str] = frozenset({"person.merged", "delivery.voided", "lokus.revoked"})
-
 
 def family(event_type: str) -> str:
     return event_type.partition(".")[0]

@@ -102,6 +102,9 @@ def test_export_initials_are_common_pii_initials():
         "-- ,,",
         "",
         "Dg. Mappa\tla\u00a0Tanri",
+        "A\x1cB\x1fC\x0bD\x0cE",  # ASCII separators that count as whitespace
+        "budi,santoso ,  'sari' ..x 3rd",
+        "___ -_- ?!",
     ]
     for name in samples:
         assert initials(name) == mask_name(name), name

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import random
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -189,7 +188,3 @@ def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any
             return value
         assert time.monotonic() < deadline, f"timed out after {timeout_s}s waiting for {what}"
         time.sleep(0.1)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())

@@ -3,12 +3,19 @@ events a subscription may see, each accepted once; retries with backoff; pausing
 repeated failures; resuming and redelivering with nothing lost."""
 
 import time
+from datetime import date, timedelta
 
 import pytest
 
 from tests.auth_helpers import system_client, user_client
 from tests.integration.conftest import FEED_WAIT_S, PAUSE_AFTER, TIMEOUT_S
-from tests.integration.producers import emit_direct, measurement, register_family, wait_until
+from tests.integration.producers import (
+    emit_direct,
+    family_body,
+    measurement,
+    register_family,
+    wait_until,
+)
 from tests.integration.receivers import Receiver
 from tests.integration.webhook_checks import (
     assert_duplicates_only_retries,
@@ -205,31 +212,59 @@ def test_redelivery_of_one_event_and_since_a_time(hooks, receiver: Receiver):
         assert all(d["status"] == "delivered" for d in items)
 
 
+def _child_measured(hooks, village: str) -> tuple[str, date]:
+    """A family registered in ``village`` and its child measured, both through the API
+    (via the gateway); the measurement id and the child's birth date."""
+    born = date.today() - timedelta(days=500)
+    scopes = ["registry:write", "growth:write"]
+    with system_client(hooks.stack, hooks.db_url, scopes, village) as writer:
+        family = writer.post("/v1/households", json=family_body(village, child_born=born))
+        assert family.status_code == 201, family.text
+        child = next(m for m in family.json()["members"] if m["relationship"] == 4)
+        resp = writer.post(
+            "/v1/growth/measurements",
+            json={
+                "person_id": child["id"],
+                "visit_date": date.today().isoformat(),
+                "weight_kg": 8.1,
+                "height_cm": 71.5,
+            },
+        )
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"], born
+
+
 def test_scenario_8_provincial_health_office(hooks, receiver: Receiver):
     """The provincial health office subscribes to growth measurements for Kalimantan
     Barat (61): it gets them signed, never another province's, never personal data."""
     with system_client(hooks.stack, hooks.db_url, ["webhooks", "growth:read"], "61") as c:
         created = subscribe(c, receiver.url, ["measurement.*"])
-        ours = emit_direct(
+        ours, born = _child_measured(hooks, "61.04.16.2007")
+        theirs, _ = _child_measured(hooks, "62.01.01.1012")
+        # A payload that (against the contract) names the child: the name must not pass.
+        named = emit_direct(
             hooks.db_url,
             "registry",
-            [
-                measurement("61.04.16.2007", nik="6104164509240001", full_name="Ani"),
-                measurement("61.04.03.2002"),
-                measurement("62.01.01.1011"),
-            ],
-        )
-        _family_events(hooks, "61.04.03.2003")  # person events: not subscribed
-        wait_accepted(receiver, set(ours[:2]))
+            [measurement("61.04.03.2002", nik="6104164509240001", full_name="Ani")],
+        )[0]
+
+        def arrived() -> list[dict]:
+            bodies = [verify_hit(created["secret"], h) for h in receiver.snapshot()]
+            subjects = {b["subject"]["id"] for b in bodies}
+            return bodies if ours in subjects and named in {b["id"] for b in bodies} else []
+
+        bodies = wait_until(arrived, FEED_WAIT_S, "the province's measurements")
         time.sleep(1.0)
         bodies = [verify_hit(created["secret"], h) for h in receiver.snapshot()]
-        assert ours[2] not in {b["id"] for b in bodies}
-        assert all(b["type"] == "measurement.recorded" for b in bodies)
+        assert theirs not in {b["subject"]["id"] for b in bodies}
+        assert all(b["type"].startswith("measurement.") for b in bodies)
         assert all(b["region_code"].startswith("61.") for b in bodies)
-        first = next(b for b in bodies if b["id"] == ours[0])
-        assert not {"nik", "full_name"} & first["data"].keys()
-        assert first["data"]["birth_date"] == "2024-09"
-        assert first["data"]["class_len"] == "stunted"
+        recorded = next(b for b in bodies if b["subject"]["id"] == ours)
+        assert recorded["data"]["birth_date"] == born.isoformat()[:7]  # year-month only
+        assert recorded["data"]["class_len"]  # the growth data itself passes
+        injected = next(b for b in bodies if b["id"] == named)
+        assert not {"nik", "full_name"} & injected["data"].keys()
+        assert injected["data"]["birth_date"] == "2024-09"
 
 
 def test_subscription_rules_and_ownership(hooks, receiver: Receiver):
