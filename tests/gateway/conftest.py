@@ -42,7 +42,7 @@ def start_gateway(stack: Stack, db_url: str, log_dir: str, **env: str) -> Stack:
     )
     variant.start(only=("gateway",))
     try:
-        variant.wait_ready(timeout_s=30, only=("gateway",))
+        variant.wait_ready(timeout_s=120, only=("gateway",))
     except Exception:
         variant.stop()
         raise

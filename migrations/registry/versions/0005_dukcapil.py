@@ -230,6 +230,7 @@ _STATEMENTS = [
     """,
     "CREATE INDEX dukcapil_exit_flag_list ON dukcapil_exit_flag (village_code, created_at, id)",
     "CREATE INDEX dukcapil_exit_flag_import ON dukcapil_exit_flag (import_id)",
+    "CREATE INDEX dukcapil_exit_flag_person ON dukcapil_exit_flag (person_id, kind, status)",
 ]
 
 _DROP = [

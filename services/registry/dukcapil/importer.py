@@ -338,6 +338,8 @@ async def _run(
                 )
             state.batches_done += 1
             state.counts = _counts(totals)
+            if counts["persons_added"] >= _GROWTH_ANALYZE:
+                await conn.execute(_ANALYZE_SQL)
             report("reconciling")
         async with conn.transaction():
             moved_out = await flag_moved_out(conn, ctx, job["regency_code"])
@@ -365,6 +367,14 @@ async def _run(
     assert final is not None
     return final
 
+
+# A batch that adds this many people changes the tables' shape: fresh statistics, or
+# the next batch's plans assume the tables are as small as they were.
+_GROWTH_ANALYZE = 10_000
+_ANALYZE_SQL = """
+    ANALYZE person; ANALYZE household; ANALYZE household_membership;
+    ANALYZE dukcapil_person_link; ANALYZE dukcapil_household_link
+"""
 
 _FAILED = {
     "id": "Impor berhenti karena kesalahan; jalankan lagi untuk melanjutkan.",

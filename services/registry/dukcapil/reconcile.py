@@ -705,23 +705,40 @@ async def reconcile_batch(
     return {k: int(v) for k, v in counts.items()}
 
 
-# $1 import id, $2 regency code.
+# $1 import id, $2 regency code. Everyone in the file, rejected rows included (a bad row
+# is no sign that the person left), is present.
+_PRESENT_SQL = """
+    DROP TABLE IF EXISTS dk_present;
+    CREATE TEMP TABLE dk_present ON COMMIT DROP AS
+    SELECT person_id AS id FROM dk_matched
+    UNION
+    SELECT p.id FROM dk_row r JOIN person p ON p.nik_hash = r.nik_hash
+    WHERE r.nik_hash IS NOT NULL AND p.merged_into IS NULL;
+    CREATE UNIQUE INDEX ON dk_present (id);
+    ANALYZE dk_present;
+"""
+
 _MOVED_OUT_SQL = f"""
-    WITH flagged AS (
+    WITH gone AS (
+        SELECT p.id, p.household_id, p.village_code, l.linked_at
+        FROM dukcapil_person_link l
+        JOIN person p ON p.id = l.person_id
+        LEFT JOIN dk_present x ON x.id = p.id
+        WHERE x.id IS NULL AND p.merged_into IS NULL AND p.death_date IS NULL
+          AND p.household_id IS NOT NULL AND p.nik_hash IS NOT NULL
+          AND starts_with(p.village_code, $2 || '.')
+    ),
+    flagged AS (
         INSERT INTO dukcapil_exit_flag (id, import_id, person_id, household_id, village_code,
                                         kind)
-        SELECT {ID_SQL}, $1, p.id, p.household_id, p.village_code, 'moved_out'
-        FROM dukcapil_person_link l JOIN person p ON p.id = l.person_id
-        WHERE p.merged_into IS NULL AND p.death_date IS NULL AND p.household_id IS NOT NULL
-          AND p.nik_hash IS NOT NULL AND starts_with(p.village_code, $2 || '.')
-          AND NOT EXISTS (SELECT 1 FROM dk_matched m WHERE m.person_id = p.id)
-          AND NOT EXISTS (SELECT 1 FROM dk_row r WHERE r.nik_hash = p.nik_hash)
-          -- An operator said this person still lives here since the extract last did.
-          AND NOT EXISTS (
-              SELECT 1 FROM dukcapil_exit_flag r
-              WHERE r.person_id = p.id AND r.kind = 'moved_out' AND r.status = 'rejected'
-                AND r.created_at >= l.linked_at)
-        ORDER BY p.id
+        SELECT {ID_SQL}, $1, g.id, g.household_id, g.village_code, 'moved_out'
+        FROM gone g
+        -- An operator said this person still lives here since the extract last did.
+        WHERE NOT EXISTS (
+            SELECT 1 FROM dukcapil_exit_flag r
+            WHERE r.person_id = g.id AND r.kind = 'moved_out' AND r.status = 'rejected'
+              AND r.created_at >= g.linked_at)
+        ORDER BY g.id
         ON CONFLICT (person_id) WHERE status = 'pending' DO NOTHING
         RETURNING id, person_id, household_id, village_code
     ),
@@ -737,7 +754,7 @@ async def flag_moved_out(conn: asyncpg.Connection, ctx: BatchContext, regency_co
     """Exit flags for people an earlier extract listed and this one does not."""
     prefix = publish.id_prefix()
     await publish.begin(conn)
-    await conn.execute("CREATE INDEX IF NOT EXISTS dk_row_nik_hash ON dk_row (nik_hash)")
+    await conn.execute(_PRESENT_SQL)
     flagged = await conn.fetch(with_ids(_MOVED_OUT_SQL, prefix), ctx.import_id, regency_code)
     if ctx.auto_apply_exits and flagged:
         await apply_exits(
