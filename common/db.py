@@ -57,7 +57,10 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# Committed before the response is sent (FastAPI's default ends a yield dependency after
+# it): a client that got 201 must be able to read its write at once, and a failed commit
+# must not be reported as a success.
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 
 
 async def ping(engine: AsyncEngine) -> None:

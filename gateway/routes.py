@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.db import session_dependency
+from common.db import Session
 from common.errors import ProblemError
 from common.identity import Identity, Role, Sector
 from common.pagination import Page, PageOut, paginate
@@ -50,11 +50,6 @@ from gateway.security import (
     rotate_keys,
 )
 from gateway.settings import GatewaySettings
-
-# Committed before the response is sent (FastAPI's default ends a yield dependency after
-# it): a client that got 201 must be able to read its write at once, and a failed commit
-# must not be reported as a success.
-Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 
 
 def caller_with(operation: str) -> Callable[[Request], Awaitable[Identity]]:
