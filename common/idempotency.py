@@ -6,6 +6,7 @@ never create a second delivery or registration. Keys are per caller and kept 24 
 """
 
 import hashlib
+from datetime import timedelta
 
 import orjson
 from sqlalchemy import text
@@ -30,7 +31,7 @@ IDEMPOTENCY_DDL = [
     """,
 ]
 IDEMPOTENCY_DROP = ["DROP TABLE idempotency_key"]
-KEY_TTL = "24 hours"
+KEY_TTL = timedelta(hours=24)
 
 _CLAIM = text(
     """

@@ -178,10 +178,6 @@ def test_sector_officers_deliver_only_for_their_sector(clients, mother):
     assert auditor.post("/v1/interventions/deliveries", json=ttd(wife)).status_code == 403
 
 
-# common/idempotency.py binds its TTL as the string '24 hours' to CAST(:ttl AS interval);
-# asyncpg wants a timedelta there, so every POST with an Idempotency-Key answers 500.
-# Strict: this starts failing (XPASS) as soon as common/ is fixed; then drop the marker.
-@pytest.mark.xfail(strict=True, reason="common/idempotency.py TTL bind fails under asyncpg")
 def test_idempotency_key_replays_and_refuses_another_body(nurse, mother):
     wife = mother.members["wife"]
     key = {"Idempotency-Key": f"ttd-{uuid.uuid4()}"}

@@ -242,3 +242,22 @@ def test_concurrent_registrations_of_one_nik_let_one_through(client_for):
             )
         )
     assert sorted(r.status_code for r in answers) == [201, 409]
+
+
+def test_a_retried_registration_with_the_same_idempotency_key_registers_once(
+    operator, outbox_size
+):
+    """A village connection drops after the server answered: the retry must not make a
+    second household, and the key cannot be reused for another family."""
+    body = one_person(f.nik(BIRTH, MALE), BIRTH)
+    key = {"Idempotency-Key": f"kk-{f.nik(BIRTH, FEMALE)}"}
+    first = operator.post("/v1/households", json=body, headers=key)
+    assert first.status_code == 201, first.text
+    after_first = outbox_size()
+    again = operator.post("/v1/households", json=body, headers=key)
+    assert again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = one_person(f.nik(BIRTH, MALE), BIRTH)
+    problem(operator.post("/v1/households", json=other, headers=key), 422, "idempotency_key_reused")
+    assert outbox_size() == after_first
