@@ -283,6 +283,9 @@ async def authenticate(request: Request) -> Identity:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("no bearer token", "token_missing")
+    if state.publication_changed():
+        # A retired key's window just closed: its tokens stop now, not at the next refresh.
+        state.rebuild_issuers()
     verified = state.tokens.get(token) or await _verify(request, token)
     claims = verified.claims
     if verified.sub in state.inactive_users or (

@@ -42,7 +42,7 @@ from services.registry.growth.schemas import (
     UploadSummary,
     ZscoreRows,
 )
-from services.registry.growth.upload import SheetError, read_sheet
+from services.registry.growth.upload import MAX_UPLOAD_BYTES, SheetError, read_sheet
 from services.registry.persons.clock import today
 
 router = APIRouter(prefix="/v1/growth", tags=["growth"])
@@ -226,7 +226,22 @@ async def get_child_chart(
     return response
 
 
+def _too_large() -> ProblemError:
+    mib = MAX_UPLOAD_BYTES // (1024 * 1024)
+    return ProblemError(
+        413,
+        "upload_too_large",
+        detail={
+            "en": f"A posyandu session file may be at most {mib} MiB; split the file",
+            "id": f"Berkas sesi posyandu paling besar {mib} MiB; bagi berkasnya",
+        },
+    )
+
+
 async def _upload_body(request: Request) -> tuple[bytes, str | None]:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise _too_large()
     media_type = _media_type(request)
     if media_type == "multipart/form-data":
         form = await request.form()
@@ -240,9 +255,18 @@ async def _upload_body(request: Request) -> tuple[bytes, str | None]:
                     "id": f"Lampirkan berkas CSV pada isian formulir {UPLOAD_FILE_FIELD!r}.",
                 },
             )
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise _too_large()
         return await upload.read(), upload.filename
     if media_type in CSV_TYPES:
-        return await request.body(), request.headers.get("x-file-name")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+        return b"".join(chunks), request.headers.get("x-file-name")
     raise _unsupported("text/csv or multipart/form-data with a file field")
 
 

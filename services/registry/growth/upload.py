@@ -18,6 +18,9 @@ from services.registry.codelists import MEASUREMENT_PLACE
 from services.registry.growth.validation import SEX_INVALID, SEX_MISSING, SEX_SPELLINGS, spelled
 
 MAX_UPLOAD_ROWS = 10_000
+# A session file of 10,000 rows is ~2 MB even from e-PPGBM's widest exports; the service's
+# generic upload limit is sized for civil-registry extracts, far too large for this.
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 DEFAULT_PLACE = "posyandu"
 
 # Canonical column -> accepted headers, compared after folding case and punctuation to
