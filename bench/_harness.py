@@ -41,13 +41,14 @@ def scratch_database(label: str, *, regions: bool = True):
 
 
 @contextmanager
-def running_stack(db_url: str, **extra_env: str):
+def running_stack(db_url: str, only: tuple[str, ...] | None = None, **extra_env: str):
+    """The apps (``only`` some of them) on free ports, stopped on exit."""
     stack = Stack(db_url, ports={n: free_port() for n in
                                  ("gateway", "registry", "interventions", "reporting")},
                   extra_env={"KKB_LOG_LEVEL": "WARNING", **extra_env})
-    stack.start()
+    stack.start(only=only)
     try:
-        stack.wait_ready(timeout_s=60)
+        stack.wait_ready(timeout_s=60, only=only)
         yield stack
     finally:
         stack.stop()

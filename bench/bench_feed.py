@@ -62,7 +62,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, nargs="+", default=[1000, 5000])
     args = parser.parse_args()
     results = {"machine": machine(), "events": args.events, "runs": []}
-    with scratch_database("feed", regions=False) as db_url, running_stack(db_url) as stack:
+    with scratch_database("feed", regions=False) as db_url, running_stack(
+        db_url, only=("registry",)  # no other consumer competing for the two cores
+    ) as stack:
         asyncio.run(write_events(db_url, args.events))
 
         async def prepare() -> None:

@@ -529,6 +529,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
+    # A private embedded cluster (tuned below, and measured by CpuMeter), whatever
+    # DATABASE_URL says: never ALTER SYSTEM a server that others share.
+    os.environ.pop("DATABASE_URL", None)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-interventions-pg-"))
     server = database.start_server(data_dir)
     asyncio.run(_tune(server.admin_url))

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from bench._harness import machine
@@ -32,6 +33,8 @@ def one_run(env: dict[str, str]) -> dict:
         if match:
             reported = float(match.group(1))
             break
+    # Keep reading, or a full pipe would block the stack as it reports stopping.
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
     wall = time.perf_counter() - start
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     stop_start = time.perf_counter()

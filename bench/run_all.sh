@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
-all=(zscores feed make_run registry growth_upload interventions reporting gateway webhooks
+all=(zscores feed make_run registry household_get growth_upload interventions reporting gateway webhooks
      dukcapil export seed_generate)
 for name in "${@:-${all[@]}}"; do
     echo "== $name $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -121,7 +121,8 @@ _READ = text(
     FROM outbox_event
     WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id)
       AND xid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY xid, id
+    -- Qualified: a bare "xid" here would name the text column above, and order 10 < 9.
+    ORDER BY outbox_event.xid, outbox_event.id
     LIMIT :limit
     """
 )

@@ -25,7 +25,6 @@ class GatewaySettings(ServiceSettings):
     rate_limit_burst: int = 100
     default_timeout_s: float = 10.0
     upload_timeout_s: float = 120.0
-    upload_body_limit_bytes: int = 200 * 1024 * 1024
     lockout_failures: int = 5
     lockout_minutes: int = 15
     # A retired signing key stays published this long after its last token expired.

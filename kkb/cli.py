@@ -40,8 +40,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             stopping = True
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    # SIGINT too: a shell starting ``make run`` in the background hands it down ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     parent = os.getppid()
     try:
         db_url = prepare(server, args.db or database.default_db_name(), demo=not args.no_demo)

@@ -122,3 +122,28 @@ async def test_feed_holds_back_events_behind_an_open_transaction(db_url):
 def test_position_cursor_round_trip():
     assert Position.decode(Position(123, 45).encode()) == Position(123, 45)
     assert Position.decode(None) == Position(0, 0)
+
+
+async def test_feed_order_is_numeric_across_a_digit_boundary(db_url):
+    """Transaction ids grow from 9,999 to 10,000 on a young server: the feed must serve
+    xid 9 before xid 10 (text order would put "10" first and skip "9" for good)."""
+    engine = make_engine(service_url(db_url, "registry"), "registry")
+    async with engine.begin() as conn:
+        for xid in (9, 10):
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox_event (xid, event_id, type, aggregate_type,"
+                    " aggregate_id, payload)"
+                    " VALUES (CAST(CAST(:x AS text) AS xid8), :e, 'test.ordered', 'test', :a,"
+                    " '{}')"
+                ),
+                {"x": str(xid), "e": uuid.uuid4(), "a": uuid.uuid4()},
+            )
+    async with engine.connect() as reader:
+        first = await read_feed(reader, "8.0", 1)
+        second = await read_feed(reader, first["next"], 1)
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM outbox_event WHERE type = 'test.ordered'"))
+    await engine.dispose()
+    served = [page["events"][0]["position"].split(".")[0] for page in (first, second)]
+    assert served == ["9", "10"]

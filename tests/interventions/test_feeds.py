@@ -205,6 +205,39 @@ def test_registry_internal_subject_lookup(stack, scenario_family):
     assert service_get(stack, "registry", f"/internal/subjects/{uuid.uuid4()}").status_code == 404
 
 
+def test_registry_lookup_carries_the_latest_measurement(stack, operator, clients):
+    """A consumer that fetches a child it has not seen must get its growth class too."""
+    family = register_family(
+        operator,
+        CATCH_UP_VILLAGE,
+        {
+            "mother": person("Wulan", 2, today() - relativedelta(years=25), 1),
+            "child": person("Bayu", 1, today() - relativedelta(months=20), 4, mother="mother"),
+        },
+    )
+    child = family.members["child"]
+    lookup = f"/internal/subjects/{child}"
+    assert service_get(stack, "registry", lookup).json()["growth"] is None
+    nurse = clients("health_worker", CATCH_UP_VILLAGE)
+    visit = (today() - relativedelta(days=3)).isoformat()
+    measured = nurse.post(
+        "/v1/growth/measurements",
+        json={
+            "person_id": child,
+            "visit_date": visit,
+            "weight_kg": 9.0,
+            "height_cm": 75.0,
+            "measure": "l",
+            "place": "posyandu",
+        },
+    )
+    assert measured.status_code == 201, measured.text
+    growth = service_get(stack, "registry", lookup).json()["growth"]
+    assert growth["measurement_id"] == measured.json()["id"]
+    assert growth["visit_date"] == visit
+    assert growth["latest_class_len"] == measured.json()["class_len"]["code"]
+
+
 def test_registry_lookup_refuses_users(stack, admin):
     assert admin.get(f"/internal/subjects/{uuid.uuid4()}").status_code == 404  # not routed
     user = Identity(sub="someone", role=Role.ADMIN, region="", request_id="r")

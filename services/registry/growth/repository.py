@@ -231,7 +231,7 @@ async def latest_growth(session: AsyncSession, person_id: uuid.UUID) -> dict[str
                     """
                     SELECT class_len AS latest_class_len, class_wei AS latest_class_wei,
                            class_wfl AS latest_class_wfl, class_bmi AS latest_class_bmi,
-                           muac_cm, oedema, visit_date
+                           muac_cm, oedema, visit_date, id AS measurement_id
                     FROM measurement
                     WHERE person_id = :p AND superseded_by IS NULL
                     ORDER BY visit_date DESC, recorded_at DESC, id DESC LIMIT 1
@@ -243,7 +243,13 @@ async def latest_growth(session: AsyncSession, person_id: uuid.UUID) -> dict[str
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    return {
+        **row,
+        "visit_date": row["visit_date"].isoformat(),
+        "measurement_id": str(row["measurement_id"]),
+    }
 
 
 # --- uploads -------------------------------------------------------------------------------

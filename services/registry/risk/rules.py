@@ -279,7 +279,7 @@ def _labels(criteria: Sequence[CriterionValue], lang: str) -> str:
     return "; ".join(c.label[lang] for c in criteria)
 
 
-def _reason(
+def reason_text(
     is_target: bool, is_krs: bool | None, criteria: tuple[CriterionValue, ...]
 ) -> dict[str, str]:
     if not is_target:
@@ -324,5 +324,5 @@ def assess_krs(
         target_family=test,
         is_krs=is_krs,
         criteria=criteria,
-        reason=_reason(test.is_target_family, is_krs, criteria),
+        reason=reason_text(test.is_target_family, is_krs, criteria),
     )

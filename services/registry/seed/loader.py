@@ -36,7 +36,7 @@ from services.registry.risk.rules import (
     Criterion,
     CriterionValue,
     KrsRuleSet,
-    _reason,
+    reason_text,
     rule_set_for,
 )
 from services.registry.risk.service import criterion_key
@@ -434,7 +434,7 @@ def _krs_outcome(
         is_krs = True
     else:
         is_krs = False if all(v is not None for v in enabled) else None
-    return is_krs, _reason(is_target, is_krs, criteria)
+    return is_krs, reason_text(is_target, is_krs, criteria)
 
 
 async def _refuse_taken(conn: asyncpg.Connection, count_sql: str) -> None:

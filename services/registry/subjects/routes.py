@@ -12,6 +12,7 @@ from common.auth import require_service
 from common.db import Session
 from common.errors import not_found
 from services.registry.events.repository import to_life_events
+from services.registry.growth.repository import latest_growth
 from services.registry.persons.clock import today
 from services.registry.persons.service import groups_of
 from services.registry.subjects import repository as repo
@@ -76,8 +77,7 @@ async def _person_view(session: AsyncSession, row: dict[str, Any]) -> dict[str, 
         "active": True,
         "target_groups": groups,
         "krs": _krs(krs),
-        # Growth measurements arrive with registry_0004; until then the feed carries them.
-        "growth": None,
+        "growth": await latest_growth(session, row["id"]),
         "welfare_decile": household["welfare_decile"] if household else None,
         "has_birth_certificate": row["has_birth_certificate"],
         "has_nik": row["has_nik"],
