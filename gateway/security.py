@@ -22,6 +22,7 @@ from common.permissions import allowed
 from common.pii import PURPOSE_CODES
 from gateway import store
 from gateway.audit.chain import Outcome
+from gateway.audit.writer import AuditWriter
 from gateway.auth.keys import (
     KeyRing,
     RetiredKey,
@@ -109,6 +110,7 @@ async def startup(app: FastAPI) -> None:
     settings: GatewaySettings = app.state.settings
     state = SecurityState(settings, base64.b64decode(app.state.common.pii_key))
     app.state.security = state
+    app.state.audit_writer = audit_writer(app)
     try:
         await refresh_security(app)
     except Exception as exc:  # noqa: BLE001 - readiness reports the database problem
@@ -408,7 +410,16 @@ def audit_entry(
 async def audit(
     request: Request, identity: Identity, operation: str, status: int, details: dict
 ) -> None:
-    """Record one access in its own transaction (the call itself happened elsewhere)."""
-    entry = audit_entry(request, identity, operation, status, details)
-    async with request.app.state.sessionmaker() as session, session.begin():
-        await store.append_audit(session, [entry])
+    """Record one access, committed before this returns (the call itself happened
+    elsewhere); concurrent requests share the transaction (gateway/audit/writer.py)."""
+    await request.app.state.audit_writer.append(
+        audit_entry(request, identity, operation, status, details)
+    )
+
+
+def audit_writer(app: FastAPI) -> AuditWriter:
+    async def append_batch(entries: list[dict]) -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await store.append_audit(session, entries)
+
+    return AuditWriter(append_batch)
