@@ -37,26 +37,43 @@ async def seed(db_url: str, households: int) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
-async def load(base: str, token: str, ids: list[str], connections: int, seconds: float):
+async def load(
+    base: str,
+    token: str,
+    ids: list[str],
+    connections: int,
+    seconds: float,
+    rate: float = 0.0,
+    masked: bool = False,
+):
+    """``connections`` clients for ``seconds``; each sends its next request as soon as
+    the last is answered (``rate`` 0: the most the stack can take), or paced so that all
+    together offer ``rate`` requests/s."""
     latencies: list[float] = []
     errors = 0
     rng = random.Random(1)
-    headers = {"Authorization": f"Bearer {token}", "X-KKB-Purpose": "case_review"}
+    headers = {"Authorization": f"Bearer {token}"}
+    if not masked:
+        headers["X-KKB-Purpose"] = "case_review"
+    gap = connections / rate if rate else 0.0
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(base, connector=connector, headers=headers) as session:
         deadline = time.perf_counter() + seconds
 
-        async def worker() -> None:
+        async def worker(offset: float) -> None:
             nonlocal errors
+            await asyncio.sleep(offset)
             while (start := time.perf_counter()) < deadline:
                 async with session.get(f"/v1/households/{rng.choice(ids)}") as resp:
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
                 latencies.append(time.perf_counter() - start)
+                if gap:
+                    await asyncio.sleep(max(0.0, start + gap - time.perf_counter()))
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
+        await asyncio.gather(*(worker(i * gap / connections) for i in range(connections)))
         elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     return {
@@ -74,13 +91,26 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=[0, 100, 50],
+        help="requests/s offered by all clients together; 0 = as fast as answered",
+    )
+    parser.add_argument("--masked", action="store_true", help="no purpose: masked, unaudited")
     args = parser.parse_args()
     with scratch_database("household_get") as db_url:
         ids = asyncio.run(seed(db_url, args.households))
         asyncio.run(
             add_user(
-                service_url(db_url, "gateway"), USER, PASSWORD, "regency_officer", REGENCY,
-                None, True,
+                service_url(db_url, "gateway"),
+                USER,
+                PASSWORD,
+                "regency_officer",
+                REGENCY,
+                None,
+                True,
             )
         )
         stack = Stack(
@@ -101,7 +131,15 @@ def main() -> None:
                 data={"grant_type": "password", "username": USER, "password": PASSWORD},
             ).json()["access_token"]
             asyncio.run(load(base, token, ids, args.connections, 2.0))  # warm-up
-            result = asyncio.run(load(base, token, ids, args.connections, args.duration))
+            results = [
+                {
+                    "offered_rps": rate or "max",
+                    **asyncio.run(
+                        load(base, token, ids, args.connections, args.duration, rate, args.masked)
+                    ),
+                }
+                for rate in args.rates
+            ]
         finally:
             stack.stop()
     print(
@@ -111,7 +149,8 @@ def main() -> None:
                 "households": len(ids),
                 "connections": args.connections,
                 "seconds": args.duration,
-                **result,
+                "unmasked_and_audited": not args.masked,
+                "runs": results,
             },
             indent=2,
         )
