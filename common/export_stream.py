@@ -7,19 +7,21 @@ memory). The stream is framed so the gateway can tell a complete export from a c
 one: a first line ``{"kkb_export": {dataset, columns, estimated_rows, masked, region}}``,
 the rows, and a last line ``{"kkb_export_end": {"rows": n}}``.
 
-Not registry-specific: the interventions service streams its datasets with it too
-(cross-cutting; it belongs in ``common/`` once that is open for it).
+Each service names its datasets (``services/<service>/exports/datasets.py``) and mounts
+:func:`export_router` over them.
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from common.auth import Identity
+from common.auth import Caller, Identity, require_service
 from common.db import raw_connection
 from common.errors import ProblemError
 from common.scoping import in_scope, scope_sql
@@ -114,3 +116,28 @@ async def ndjson_rows(
                 total += len(rows)
                 yield b"\n".join(dataset.shape(rows, masked)) + b"\n"
             yield orjson.dumps({"kkb_export_end": {"rows": total}}) + b"\n"
+
+
+def export_router(datasets: dict[str, Dataset]) -> APIRouter:
+    """``GET /internal/export/{dataset}`` over ``datasets``, for the gateway's export jobs."""
+    router = APIRouter(tags=["internal"], include_in_schema=False)
+
+    @router.get("/internal/export/{dataset}", dependencies=[Depends(require_service)])
+    async def export_dataset(
+        dataset: str,
+        request: Request,
+        caller: Caller,
+        region: Annotated[str, Query(pattern=REGION_PATTERN)],
+        masked: bool = True,
+    ) -> StreamingResponse:
+        """Every row of ``dataset`` under ``region`` as framed NDJSON."""
+        spec = datasets.get(dataset)
+        if spec is None:
+            raise unknown_dataset(dataset, list(datasets))
+        hide = export_rights(caller, region, masked)
+        return StreamingResponse(
+            ndjson_rows(request.app.state.engine, spec, region, hide),
+            media_type="application/x-ndjson",
+        )
+
+    return router

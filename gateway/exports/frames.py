@@ -1,6 +1,6 @@
 """Reading a service's framed NDJSON export stream, and writing it as NDJSON or CSV.
 
-The stream (services/registry/exports/stream.py): a header line ``{"kkb_export": …}``,
+The stream (common/export_stream.py): a header line ``{"kkb_export": …}``,
 one JSON object per row, a footer line ``{"kkb_export_end": {"rows": n}}``. The reader
 takes transport chunks of any size and hands out whole row lines, holding back the
 last line until the stream ends (it may be the footer). A stream without its footer,

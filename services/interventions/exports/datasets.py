@@ -6,7 +6,7 @@ delivery, voided ones left out.
 """
 
 # The framing and cursor streaming are shared with the registry (see its module doc).
-from services.registry.exports.stream import Dataset, json_object, plain_rows, region_filter
+from common.export_stream import Dataset, json_object, plain_rows, region_filter
 
 DELIVERY_COLUMNS = (
     "id",

@@ -17,9 +17,10 @@ from functools import lru_cache, partial
 import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from common.export_stream import Dataset, json_object, region_filter, with_fields
 from common.pii import REDACTED, mask_birth_date, mask_kk, mask_name, mask_nik
-from services.registry.exports.stream import Dataset, json_object, region_filter, with_fields
 from services.registry.growth.age import DAYS_PER_MONTH
+from services.registry.growth.csv_io import CLASS_COLUMNS, FLAG_COLUMNS, Z_COLUMNS
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, PiiCodec, pii_codec
 
 _NONCE = 12
@@ -207,22 +208,9 @@ MEASUREMENT_COLUMNS = (
     "place",
     "posyandu_name",
     "bmi",
-    "zlen",
-    "zwei",
-    "zwfl",
-    "zbmi",
-    "zhc",
-    "zac",
-    "flen",
-    "fwei",
-    "fwfl",
-    "fbmi",
-    "fhc",
-    "fac",
-    "class_len",
-    "class_wei",
-    "class_wfl",
-    "class_bmi",
+    *Z_COLUMNS,
+    *FLAG_COLUMNS,
+    *CLASS_COLUMNS,
     "counted",
     "source",
     "recorded_at",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.db import raw_connection
 from common.feed import EMIT_MANY_SQL
 from common.scoping import scope_sql
+from services.registry.growth.csv_io import CLASS_COLUMNS, FLAG_COLUMNS, Z_COLUMNS
 
 INSERT_COLUMNS = (
     "id",
@@ -38,22 +39,9 @@ INSERT_COLUMNS = (
     "height_used_cm",
     "measure_used",
     "bmi",
-    "zlen",
-    "zwei",
-    "zwfl",
-    "zbmi",
-    "zhc",
-    "zac",
-    "flen",
-    "fwei",
-    "fwfl",
-    "fbmi",
-    "fhc",
-    "fac",
-    "class_len",
-    "class_wei",
-    "class_wfl",
-    "class_bmi",
+    *Z_COLUMNS,
+    *FLAG_COLUMNS,
+    *CLASS_COLUMNS,
     "warnings",
     "engine_version",
     "supersedes",
