@@ -25,13 +25,13 @@ import asyncpg
 import httpx
 
 from bench._harness import machine, running_stack, scratch_database
+from common.clock import today
 from common.db import plain_url
 from gateway.cli import add_user
 from kkb.bootstrap import as_service
 from kkb.database import service_url
 from services.registry.growth.age import DAYS_PER_MONTH
 from services.registry.growth.who_tables import load_who_tables
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
 from services.registry.seed.loader import seed_regency
 

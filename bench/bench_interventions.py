@@ -39,6 +39,7 @@ import numpy as np
 import orjson
 from dateutil.relativedelta import relativedelta
 
+from common.clock import today
 from common.ids import uuid7
 from common.reference_data import reference_data_dir
 from gateway.cli import add_user
@@ -47,7 +48,6 @@ from kkb.bootstrap import load_reference_data
 from kkb.database import connect, service_url
 from kkb.migrate import upgrade_all
 from kkb.stack import Stack
-from services.interventions.clock import today
 from services.registry.seed.population import UNSAFE_SANITATION, UNSAFE_WATER, generate
 
 REGENCY = "61.04"

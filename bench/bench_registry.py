@@ -22,12 +22,12 @@ import uuid
 import httpx
 
 from bench._harness import free_port, machine, scratch_database
+from common.clock import today
 from common.http import IDENTITY_HEADER
 from common.identity import Identity, encode_identity
 from common.settings import CommonSettings
 from kkb.bootstrap import as_service
 from kkb.stack import Stack
-from services.registry.persons.clock import today
 from services.registry.seed.loader import seed_regency, villages_of
 from services.registry.seed.population import COPY_COLUMNS, generate, to_copy_rows
 

@@ -76,9 +76,9 @@ def _progress(started: float):
 
 
 async def _import(db_url: str, args: argparse.Namespace, regency: str) -> int:
+    from common.clock import today
     from common.settings import CommonSettings
     from services.registry.dukcapil.importer import ImportFailed, prepare_import, run_import
-    from services.registry.persons.clock import today
     from services.registry.settings import RegistrySettings
 
     settings = RegistrySettings()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bench.gen_dukcapil_extract import COLUMNS, build_extract, regency_villages
+from common.clock import today
 from common.pii import lookup_hash
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import pii_codec
 from tests.dukcapil.conftest import fetch
 

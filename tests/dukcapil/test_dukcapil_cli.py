@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bench.gen_dukcapil_extract import build_extract, regency_villages, write_csv
+from common.clock import today
 from common.settings import CommonSettings
 from kkb import database
 from kkb.bootstrap import as_service
 from services.registry.dukcapil.importer import ImportProgress, prepare_import, run_import
-from services.registry.persons.clock import today
 from tests.dukcapil.conftest import fetch
 
 

@@ -19,11 +19,11 @@ from bench.gen_dukcapil_extract import (
     regency_villages,
     write_csv,
 )
+from common.clock import today
 from common.pii import lookup_hash
 from common.settings import CommonSettings
 from kkb.bootstrap import as_service
 from services.registry.dukcapil.importer import prepare_import, run_import
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import pii_codec
 from tests.dukcapil.conftest import fetch
 

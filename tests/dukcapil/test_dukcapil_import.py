@@ -30,11 +30,11 @@ from bench.gen_dukcapil_extract import (
     regency_villages,
     write_csv,
 )
+from common.clock import today
 from common.db import make_engine, make_sessionmaker
 from common.pii import lookup_hash
 from kkb.database import service_url
 from services.registry.households import repository as households_repo
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import pii_codec
 from services.registry.risk.rules import assess_krs
 from services.registry.risk.service import assessment_row, conditions_of, household_members

@@ -16,10 +16,10 @@ import httpx
 import numpy as np
 import pytest
 
+from common.clock import today
 from dukcapil_sim.app import regency_villages, region_names
 from kkb.bootstrap import DEMO_HOUSEHOLDS
 from kkb.stack import DEMO_REGENCY
-from services.registry.persons.clock import today
 from services.registry.seed.population import Population, generate
 from tests.registry import factories
 

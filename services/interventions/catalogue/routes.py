@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.exc import IntegrityError
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError
 from services.interventions.catalogue import repository as repo
@@ -30,7 +31,6 @@ from services.interventions.catalogue.schemas import (
     VersionSummary,
     version_read,
 )
-from services.interventions.clock import today
 from services.interventions.problems import raise_violations
 from services.interventions.sectors import Sector
 

@@ -19,6 +19,7 @@ import uuid_utils
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.clock import today
 from common.errors import ProblemError
 from common.i18n import current_lang, tr
 from common.identity import Identity
@@ -31,7 +32,6 @@ from services.interventions.catalogue.rules import (
     deliverable_version,
     versions_of,
 )
-from services.interventions.clock import today
 from services.interventions.deliveries import repository as repo
 from services.interventions.deliveries.schemas import BulkResult, DeliveryBulk, RowError
 from services.interventions.deliveries.service import resolve_sector

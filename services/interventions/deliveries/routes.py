@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.pagination import Page, PageOut, paginate
 from common.permissions import sector_allows
 from services.interventions.catalogue import repository as catalogue_repo
 from services.interventions.catalogue.rules import Violation
-from services.interventions.clock import today
 from services.interventions.deliveries import repository as repo
 from services.interventions.deliveries.bulk import record_bulk
 from services.interventions.deliveries.schemas import (

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.etag import required_version, set_etag, stale
@@ -16,7 +17,6 @@ from common.identity import Identity, Role
 from common.pagination import Page, PageOut, paginate
 from common.permissions import identity_allowed, sector_allows
 from services.interventions.catalogue.rules import Violation
-from services.interventions.clock import today
 from services.interventions.orgs import bound_sector, caller_org
 from services.interventions.problems import raise_violations, violation_problem
 from services.interventions.referrals import repository as repo

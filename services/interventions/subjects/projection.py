@@ -17,7 +17,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from services.interventions.clock import local_date
+from common.clock import local_date
 
 State = dict[str, Any]
 # Months before the planned marriage a bride or groom counts as catin (registry's rule).

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from common.audit_header import mark_audit
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import not_found
 from common.pii import mask_birth_date
 from services.interventions.catalogue import repository as catalogue_repo
 from services.interventions.catalogue.rules import catalogue_in_force
-from services.interventions.clock import today
 from services.interventions.eligibility import evaluate
 from services.interventions.subjects import repository as repo
 from services.interventions.subjects.consumer import REGISTRY_FEED

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.pagination import Page
 from services.interventions.catalogue.rules import Violation
-from services.interventions.clock import today
 from services.interventions.problems import violation_problem
 from services.interventions.targets.periods import parse_period
 from services.interventions.targets.schemas import TargetsRead

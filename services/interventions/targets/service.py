@@ -6,6 +6,7 @@ from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.audit_header import mark_audit
+from common.clock import today
 from common.identity import Identity
 from common.pagination import PageParams, encode_cursor
 from common.pii import mask_birth_date
@@ -17,7 +18,6 @@ from services.interventions.catalogue.rules import (
     Violation,
     version_in_force,
 )
-from services.interventions.clock import today
 from services.interventions.eligibility import evaluate
 from services.interventions.problems import violation_problem
 from services.interventions.subjects.projection import eligibility_subject

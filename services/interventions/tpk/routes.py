@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.etag import required_version, set_etag, stale
@@ -20,7 +21,6 @@ from common.pagination import Page, PageOut, paginate
 from common.scoping import require_writable_region
 from services.interventions.catalogue import repository as catalogue_repo
 from services.interventions.catalogue.rules import Violation
-from services.interventions.clock import today
 from services.interventions.deliveries.service import check_delivery, new_row, store
 from services.interventions.orgs import not_member, team_org
 from services.interventions.problems import raise_violations

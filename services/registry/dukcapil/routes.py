@@ -18,6 +18,7 @@ from sqlalchemy import text
 from common.app import start_background
 from common.audit_header import mark_audit
 from common.auth import Caller, Identity, require
+from common.clock import today
 from common.db import Session, raw_connection
 from common.errors import ProblemError, not_found
 from common.pagination import Page, PageOut, paginate
@@ -41,7 +42,6 @@ from services.registry.dukcapil.schemas import (
 )
 from services.registry.dukcapil.verification import STATUS_LABELS
 from services.registry.dukcapil.worker import MESSAGES, check_person, run_import_job
-from services.registry.persons.clock import today
 
 verification_router = APIRouter(prefix="/v1/persons", tags=["persons"])
 router = APIRouter(prefix="/v1/dukcapil", tags=["dukcapil"])

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.app import start_background
+from common.clock import today
 from common.db import plain_url
 from services.registry.dukcapil import repository as repo
 from services.registry.dukcapil.breaker import CircuitBreaker, CircuitState
@@ -34,7 +35,6 @@ from services.registry.dukcapil.client import MESSAGES as CLIENT_MESSAGES
 from services.registry.dukcapil.client import DukcapilClient, InvalidIdentifier
 from services.registry.dukcapil.importer import ImportFailed, run_import
 from services.registry.dukcapil.verification import outcome_of, registry_person
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, pii_codec
 from services.registry.settings import RegistrySettings
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError
 from common.feed import emit
@@ -19,7 +20,6 @@ from common.pagination import Page, PageOut, paginate
 from services.registry.duplicates import repository as repo
 from services.registry.events import repository as events_repo
 from services.registry.persons import repository as persons_repo
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
 from services.registry.persons.routes import load_person, require_editable
 from services.registry.persons.schemas import PersonRead

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Caller, Identity, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, field_error, not_found
 from common.etag import required_version, set_etag, stale
@@ -32,7 +33,6 @@ from services.registry.events.schemas import (
     LifeEventRecorded,
     LifeEventUpdate,
 )
-from services.registry.persons.clock import today
 from services.registry.persons.problems import located_problem
 from services.registry.persons.routes import load_person, require_editable
 from services.registry.persons.rules import PersonFacts, ValidationResult

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.etag import required_version, set_etag
@@ -43,7 +44,6 @@ from services.registry.growth.schemas import (
     ZscoreRows,
 )
 from services.registry.growth.upload import MAX_UPLOAD_BYTES, SheetError, read_sheet
-from services.registry.persons.clock import today
 
 router = APIRouter(prefix="/v1/growth", tags=["growth"])
 

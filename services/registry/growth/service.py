@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.audit_header import mark_audit
 from common.auth import Identity
+from common.clock import today
 from common.errors import ProblemError, field_error, not_found
 from common.etag import stale
 from common.feed import emit
@@ -64,7 +65,6 @@ from services.registry.growth.schemas import (
 from services.registry.growth.upload import ENGINE_COLUMNS, Sheet
 from services.registry.growth.validation import InputColumns
 from services.registry.growth.zscores import Z_DISPLAY_DECIMALS, compute_zscores
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import pii_codec
 
 CHILD = {"en": "Child", "id": "Anak"}

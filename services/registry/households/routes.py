@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.audit_header import mark_audit
 from common.auth import Caller, Identity, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, field_error, not_found
 from common.etag import required_version, set_etag, stale
@@ -34,7 +35,6 @@ from services.registry.households.schemas import (
     krs_read,
 )
 from services.registry.persons import repository as persons_repo
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import KK_CONTEXT, pii_codec
 from services.registry.persons.nik_rules import validate_kk
 from services.registry.persons.problems import Located, located_problem

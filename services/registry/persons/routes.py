@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Caller, Identity, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.etag import required_version, set_etag, stale
@@ -21,7 +22,6 @@ from common.scoping import require_writable_region
 from services.registry.events import repository as events_repo
 from services.registry.households import repository as households_repo
 from services.registry.persons import repository as repo
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
 from services.registry.persons.nik_rules import validate_nik
 from services.registry.persons.problems import raise_if_invalid

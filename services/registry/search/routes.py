@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError
 from common.pagination import Page, PageOut, encode_cursor
@@ -23,7 +24,6 @@ from services.registry.events.target_groups import (
     REMAJA_PUTRI_AGE,
     TargetGroup,
 )
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import pii_codec
 from services.registry.persons.rules import add_months, add_years
 from services.registry.persons.schemas import PersonRead

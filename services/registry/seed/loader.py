@@ -19,6 +19,7 @@ from datetime import date
 import asyncpg
 import orjson
 
+from common.clock import today
 from common.ids import uuid7
 from services.registry.codelists import HOUSE_CONDITION, SANITATION, WATER_SOURCE
 from services.registry.events.rules import MAX_GESTATION
@@ -29,7 +30,6 @@ from services.registry.events.target_groups import (
     PUS_AGE,
     REMAJA_PUTRI_AGE,
 )
-from services.registry.persons.clock import today
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, pii_codec
 from services.registry.persons.nik_rules import new_provisional_id
 from services.registry.risk.rules import (

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Caller, require
+from common.clock import today
 from common.db import Session
 from common.errors import ProblemError, not_found
 from common.etag import required_version, set_etag, stale
@@ -15,7 +16,6 @@ from common.feed import emit
 from common.ids import uuid7
 from common.pagination import Page, PageOut, paginate
 from common.scoping import require_writable_region
-from services.registry.persons.clock import today
 from services.registry.persons.region_facts import require_village
 from services.registry.sites import repository as repo
 from services.registry.sites.schemas import (

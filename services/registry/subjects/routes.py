@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import require_service
+from common.clock import today
 from common.db import Session
 from common.errors import not_found
 from services.registry.events.repository import to_life_events
 from services.registry.growth.repository import latest_growth
-from services.registry.persons.clock import today
 from services.registry.persons.service import groups_of
 from services.registry.subjects import repository as repo
 

@@ -5,8 +5,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.clock import local_date
 from common.feed import FeedEvent
-from services.reporting.feeds.projection import day, local_date, position_key
+from services.reporting.feeds.projection import day, position_key
 from services.reporting.feeds.sql import run, sql_day
 
 DELIVERY_EVENTS = frozenset({"delivery.recorded", "delivery.corrected", "delivery.voided"})

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+from common.clock import local_date
+
 FIRST_DAY = date.min  # stored as -infinity
 LAST_DAY = date.max  # stored as infinity
 CATIN_LEAD_MONTHS = 3
@@ -39,10 +39,6 @@ def position_key(position: str) -> tuple[int, int]:
         return (0, 0)
     xid, _, seq = position.partition(".")
     return (int(xid), int(seq))
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def day(value: Any) -> date | None:

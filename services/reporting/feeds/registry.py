@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.clock import local_date
 from common.feed import FeedEvent
 from services.reporting.feeds import growth
 from services.reporting.feeds.projection import (
@@ -22,7 +23,6 @@ from services.reporting.feeds.projection import (
     apply_merge,
     apply_person_event,
     day,
-    local_date,
     new_person,
     position_key,
 )

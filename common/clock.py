@@ -1,5 +1,5 @@
-"""The service's "today": the calendar date in western Indonesia (WIB), as the registry
-keeps it, not the server's UTC date."""
+"""The system's "today": the calendar date in western Indonesia (WIB), where the
+registers are kept, not the server's UTC date."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
