@@ -1,7 +1,7 @@
 """Reporting: feed consumer throughput, write-to-indicator lag, and indicator query times
 over a regency with about a million measurements.
 
-    .venv/bin/python -m bench.bench_reporting [--children 80000] [--visits 12] [--batch 1000]
+    .venv/bin/python -m bench.bench_reporting [--children 80000] [--visits 12] [--batch 5000]
 
 Synthetic registry events are written straight into the registry's outbox (as the
 registry's role, one transaction), then applied page by page with the reporting
@@ -290,7 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=80000)
     parser.add_argument("--visits", type=int, default=12, help="monthly visits in the year")
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     results: dict = {"machine": machine(), "load_average": os.getloadavg()}

@@ -118,7 +118,7 @@ async def rebuild(
     sessionmaker: async_sessionmaker[AsyncSession],
     clients: dict[str, httpx.AsyncClient],
     *,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
 ) -> RebuildResult:
     """Empty the read models, reset the cursors and replay both feeds to their heads, in
     one transaction: readers keep seeing the old figures until the new ones are complete
