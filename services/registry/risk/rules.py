@@ -23,7 +23,7 @@ Decisions where the rules leave room:
 """
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -302,6 +302,32 @@ def reason_text(
     }
 
 
+@dataclass(frozen=True)
+class KrsOutcome:
+    """What a rule set makes of one family's criterion values."""
+
+    criteria: tuple[CriterionValue, ...]
+    is_krs: bool | None
+    reason: dict[str, str]
+
+
+def krs_outcome(
+    rule_set: KrsRuleSet, is_target_family: bool, values: Mapping[Criterion, bool | None]
+) -> KrsOutcome:
+    """``is_krs`` and the reason, from the target-family test and every criterion's value.
+
+    The one place that turns values into a verdict: the per-household assessment and
+    the set-based reassessment (which calls it once per distinct combination) share it.
+    """
+    criteria = tuple(
+        CriterionValue(criterion, criterion in rule_set.enabled, values[criterion])
+        for criterion in Criterion
+    )
+    enabled = [c.value for c in criteria if c.enabled]
+    is_krs = _any_known(enabled) if is_target_family else False
+    return KrsOutcome(criteria, is_krs, reason_text(is_target_family, is_krs, criteria))
+
+
 def assess_krs(
     conditions: HouseholdConditions,
     members: Sequence[HouseholdMember],
@@ -311,18 +337,14 @@ def assess_krs(
     """Assess one family on ``as_of``, under ``rule_set`` or the one valid that day."""
     rules = rule_set or rule_set_for(as_of)
     test = target_family(members, as_of)
-    values = _criteria_values(rules, conditions, members, as_of)
-    criteria = tuple(
-        CriterionValue(criterion, criterion in rules.enabled, values[criterion])
-        for criterion in Criterion
+    outcome = krs_outcome(
+        rules, test.is_target_family, _criteria_values(rules, conditions, members, as_of)
     )
-    enabled = [c.value for c in criteria if c.enabled]
-    is_krs = _any_known(enabled) if test.is_target_family else False
     return KrsAssessment(
         as_of=as_of,
         rule_set_version=rules.version,
         target_family=test,
-        is_krs=is_krs,
-        criteria=criteria,
-        reason=reason_text(test.is_target_family, is_krs, criteria),
+        is_krs=outcome.is_krs,
+        criteria=outcome.criteria,
+        reason=outcome.reason,
     )

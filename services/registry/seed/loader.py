@@ -2,12 +2,13 @@
 
 Python generates the population and seals NIK/KK numbers (ciphertext + keyed hash);
 binary COPY puts everything into temporary staging tables; set-based SQL then fills the
-real tables, derives memberships, target groups and KRS assessments, and writes every
-feed event. One transaction: a failed seed leaves nothing behind.
+real tables, derives memberships and target groups, and writes every feed event; KRS
+assessments (and their events) come from the set-based reassessment every daily run
+uses (``risk/bulk.py``). One transaction: a failed seed leaves nothing behind.
 
-The bulk SQL for target groups and KRS follows ``events/target_groups.py`` and
-``risk/rules.py`` with the same thresholds (passed in from those modules); the seed
-tests compare its results with the per-household rules on a sample.
+The bulk SQL for target groups follows ``events/target_groups.py`` with the same
+thresholds (passed in from that module); the seed tests compare its results, and the
+KRS assessments, with the per-household rules on every seeded household.
 """
 
 import asyncio
@@ -17,11 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import asyncpg
-import orjson
 
 from common.clock import today
 from common.ids import uuid7
-from services.registry.codelists import HOUSE_CONDITION, SANITATION, WATER_SOURCE
 from services.registry.events.rules import MAX_GESTATION
 from services.registry.events.target_groups import (
     BADUTA_MONTHS,
@@ -32,14 +31,7 @@ from services.registry.events.target_groups import (
 )
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, pii_codec
 from services.registry.persons.nik_rules import new_provisional_id
-from services.registry.risk.rules import (
-    Criterion,
-    CriterionValue,
-    KrsRuleSet,
-    reason_text,
-    rule_set_for,
-)
-from services.registry.risk.service import criterion_key
+from services.registry.risk.bulk import reassess_listed
 from services.registry.seed.population import Population, PopulationParams, generate
 
 # UUIDv7 ids made in SQL: one generated prefix per load (Unix milliseconds, version,
@@ -274,88 +266,6 @@ SELECT f.*,
 FROM facts f
 """
 
-# Every criterion of the rule set per household, the SQL twin of assess_krs() for
-# households whose members are all alive (as a fresh seed's are).
-_KRS_SQL = """
-CREATE TEMP TABLE krs_stage ON COMMIT DROP AS
-WITH ranked AS (
-    SELECT g.*, row_number() OVER (PARTITION BY g.household_id
-                                   ORDER BY g.relationship, g.birth_date, g.id) AS pos
-    FROM person_groups g
-),
-wives AS (
-    SELECT * FROM ranked
-    WHERE sex = 2 AND (relationship IN (1, 3) OR marital_status = 2 OR pregnant)
-),
-primary_wife AS (
-    SELECT DISTINCT ON (household_id) household_id, id
-    FROM wives WHERE relationship IN (1, 3) ORDER BY household_id, pos
-),
-children AS (
-    SELECT r.household_id, r.birth_date,
-           COALESCE(r.mother_id::text,
-                    CASE WHEN r.relationship = 4
-                         THEN COALESCE(pw.id::text, 'head') END) AS mother_key
-    FROM ranked r LEFT JOIN primary_wife pw ON pw.household_id = r.household_id
-    WHERE r.birth_date <= $1
-),
-spacing AS (
-    SELECT household_id, mother_key, birth_date,
-           lag(birth_date) OVER (PARTITION BY household_id, mother_key
-                                 ORDER BY birth_date) AS previous
-    FROM children WHERE mother_key IS NOT NULL
-),
-per_mother AS (
-    SELECT household_id,
-           bool_or(previous IS NOT NULL AND birth_date - previous > 1
-                   AND birth_date < (previous + CAST($2::text AS interval))::date) AS too_close,
-           count(*) AS n_children
-    FROM spacing GROUP BY household_id, mother_key
-),
-family AS (
-    SELECT household_id,
-           bool_or(pus) AS pus, bool_or(pregnant) AS pregnant,
-           bool_or(baduta) AS baduta, bool_or(balita AND NOT baduta) AS balita_older
-    FROM person_groups GROUP BY household_id
-),
-wife_facts AS (
-    SELECT household_id,
-           bool_or($1 < (birth_date + CAST($3::text AS interval))::date) AS too_young,
-           bool_or((birth_date + CAST($4::text AS interval))::date <= $1
-                   AND $1 < (birth_date + CAST($5::text AS interval))::date) AS too_old,
-           bool_or(education = ANY($8::smallint[])) AS low_edu_any,
-           bool_and(education IS NOT NULL) AS edu_known
-    FROM wives GROUP BY household_id
-),
-spacing_facts AS (
-    SELECT household_id, bool_or(too_close) AS too_close,
-           bool_or(n_children > $6) AS too_many
-    FROM per_mother GROUP BY household_id
-)
-SELECT h.id AS household_id, h.village_code,
-       (f.pus OR f.pregnant OR f.baduta OR f.balita_older) AS is_target_family,
-       CASE WHEN h.water_source = ANY($9::text[]) THEN NOT (h.water_source = ANY($10::text[]))
-       END AS unsafe_water,
-       CASE WHEN h.sanitation = ANY($11::text[]) THEN NOT (h.sanitation = ANY($12::text[]))
-       END AS unsafe_sanitation,
-       COALESCE(w.too_young, false) AS too_young,
-       COALESCE(w.too_old, false) AS too_old,
-       COALESCE(s.too_close, false) AS too_close,
-       COALESCE(s.too_many, false) AS too_many,
-       CASE WHEN h.welfare_decile IS NOT NULL
-            THEN h.welfare_decile = ANY($7::smallint[]) END AS poor_decile,
-       CASE WHEN w.low_edu_any THEN true
-            WHEN w.household_id IS NULL OR w.edu_known THEN false END
-           AS low_maternal_education,
-       CAST(NULL AS boolean) AS smoker_in_house,
-       CASE WHEN h.house_condition = ANY($13::text[]) THEN h.house_condition = 'unfit'
-       END AS unfit_housing
-FROM household_stage h
-JOIN family f ON f.household_id = h.id
-LEFT JOIN wife_facts w ON w.household_id = h.id
-LEFT JOIN spacing_facts s ON s.household_id = h.id
-"""
-
 _EVENTS_SQL = [
     (
         "household",
@@ -401,40 +311,7 @@ _EVENTS_SQL = [
     FROM life_event_stage
     """,
     ),
-    (
-        "krs",
-        f"""
-    INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
-                              payload)
-    SELECT {UUID7_SQL}, 'krs.assessed', 'household', household_id, village_code,
-           jsonb_build_object(
-               'household_id', household_id, 'village_code', village_code,
-               'assessed_on', assessed_on, 'rule_set', rule_set,
-               'is_target_family', is_target_family, 'is_krs', is_krs, 'criteria', criteria)
-    FROM krs_assessment
-    WHERE household_id IN (SELECT id FROM household_stage) AND is_current
-    """,
-    ),
 ]
-
-_CRITERIA = tuple(Criterion)
-
-
-def _krs_outcome(
-    rules: KrsRuleSet, is_target: bool, values: tuple[bool | None, ...]
-) -> tuple[bool | None, dict[str, str]]:
-    """``is_krs`` and the reason for one combination of criterion values."""
-    criteria = tuple(
-        CriterionValue(c, c in rules.enabled, v) for c, v in zip(_CRITERIA, values, strict=True)
-    )
-    enabled = [c.value for c in criteria if c.enabled]
-    if not is_target:
-        is_krs: bool | None = False
-    elif any(v is True for v in enabled):
-        is_krs = True
-    else:
-        is_krs = False if all(v is not None for v in enabled) else None
-    return is_krs, reason_text(is_target, is_krs, criteria)
 
 
 async def _refuse_taken(conn: asyncpg.Connection, count_sql: str) -> None:
@@ -449,70 +326,6 @@ async def _refuse_taken(conn: asyncpg.Connection, count_sql: str) -> None:
 def _with_ids(sql: str, prefix: str) -> str:
     """``sql`` with the load's UUIDv7 prefix (24 hex digits of our own making) inlined."""
     return sql.replace(":uuid_prefix", f"'{prefix}'")
-
-
-async def _assess_staged(conn: asyncpg.Connection, as_of: date, prefix: str) -> None:
-    rules = rule_set_for(as_of)
-    low, high = rules.old_wife_ages
-    await conn.execute(
-        _KRS_SQL,
-        as_of,
-        _months(rules.close_birth_months),
-        _years(rules.young_wife_under),
-        _years(low),
-        _years(high + 1),
-        rules.many_children_over,
-        sorted(rules.poor_deciles),
-        sorted(rules.low_education_codes),
-        [str(c) for c in WATER_SOURCE.codes()],
-        [str(e.code) for e in WATER_SOURCE if e.safe],
-        [str(c) for c in SANITATION.codes()],
-        [str(e.code) for e in SANITATION if e.safe],
-        [str(c) for c in HOUSE_CONDITION.codes()],
-    )
-    columns = [criterion_key(c) for c in _CRITERIA]
-    combos = await conn.fetch(
-        f"SELECT DISTINCT is_target_family, {', '.join(columns)} FROM krs_stage"
-    )
-    outcome_rows = []
-    for combo in combos:
-        values = tuple(combo[c] for c in columns)
-        is_krs, reason = _krs_outcome(rules, combo["is_target_family"], values)
-        met = [
-            criterion_key(c)
-            for c, v in zip(_CRITERIA, values, strict=True)
-            if v and c in rules.enabled
-        ]
-        outcome_rows.append(
-            (combo["is_target_family"], *values, is_krs, met, orjson.dumps(reason).decode())
-        )
-    await conn.execute(
-        f"""
-        CREATE TEMP TABLE krs_outcome (is_target_family boolean,
-            {", ".join(f"{c} boolean" for c in columns)}, is_krs boolean,
-            criteria_met text[], reason text) ON COMMIT DROP
-        """
-    )
-    await conn.copy_records_to_table("krs_outcome", records=outcome_rows)
-    # One text key per combination of values: a hash join instead of 11 null-safe tests.
-    key = " || ".join(f"COALESCE({{t}}.{c}::text, '-')" for c in ("is_target_family", *columns))
-    match = f"{key.format(t='k')} = {key.format(t='o')}"
-    await conn.execute(
-        _with_ids(
-            f"""
-        INSERT INTO krs_assessment (id, household_id, village_code, assessed_on, rule_set,
-            is_target_family, is_krs, criteria, criteria_met, reason)
-        SELECT {UUID7_SQL}, k.household_id, k.village_code, CAST($1 AS date), $2,
-               k.is_target_family, o.is_krs,
-               jsonb_build_object({", ".join(f"'{c}', k.{c}" for c in columns)}),
-               o.criteria_met, CAST(o.reason AS jsonb)
-        FROM krs_stage k JOIN krs_outcome o ON {match}
-        """,
-            prefix,
-        ),
-        as_of,
-        rules.version,
-    )
 
 
 def _months(n: int) -> str:
@@ -639,7 +452,9 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
             )
             await conn.execute("ANALYZE person_groups; ANALYZE life_event_stage")
             lap("target_groups")
-            await _assess_staged(conn, as_of, prefix)
+            assessed = await reassess_listed(
+                conn, as_of, "SELECT id, village_code FROM household_stage"
+            )
             lap("krs")
             for statement in restore:
                 await conn.execute(statement)
@@ -647,14 +462,6 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
             for name, statement in _EVENTS_SQL:
                 await conn.execute(_with_ids(statement, prefix))
                 lap(f"events_{name}")
-            counts = await conn.fetchrow(
-                """
-                SELECT count(*) FILTER (WHERE is_krs) AS krs,
-                       count(*) FILTER (WHERE is_target_family) AS target
-                FROM krs_assessment
-                WHERE is_current AND household_id IN (SELECT id FROM household_stage)
-                """
-            )
             n_events = await conn.fetchval("SELECT count(*) FROM life_event_stage")
     finally:
         if not sealing.done():
@@ -671,8 +478,8 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
         households=len(households),
         persons=len(persons),
         life_events=n_events,
-        krs_families=counts["krs"],
-        target_families=counts["target"],
+        krs_families=assessed.krs_families,
+        target_families=assessed.target_families,
         events=len(households) * 2 + len(persons) + n_events,
         seconds=seconds,
     )
