@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.engine import repository as repo
+from services.reporting.engine.coverage import coverage_counts
 from services.reporting.engine.targets import TARGETS, TargetSpec, intervention_order
 from services.reporting.indicators.catalogue import (
     IndicatorDefinition,
@@ -115,7 +116,7 @@ async def _tally(
         key=lambda s: intervention_order(s.code),
     )
     if specs:
-        coverage = await repo.coverage_counts(session, window, specs, convergence=with_convergence)
+        coverage = await coverage_counts(session, window, specs, convergence=with_convergence)
         for spec in specs:
             counts[f"coverage:{spec.code}"] = coverage.by_code.get(spec.code, {})
         counts["convergence"] = coverage.convergence

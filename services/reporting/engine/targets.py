@@ -80,6 +80,23 @@ TARGETS: dict[str, TargetSpec] = {
 }
 
 
+def growth_condition(spec: TargetSpec, alias: str) -> str | None:
+    """The spec's condition on the latest measurement (``class_wfl``, ``oedema`` and
+    ``muac_cm`` of the row ``alias``) as SQL, or None if it has none. The growth_status
+    read model keeps the spans where one of these can hold, and only those."""
+    terms = []
+    if spec.growth == "severe_acute_malnutrition":
+        terms.append(
+            f"({alias}.class_wfl = 'severely_wasted' OR {alias}.oedema"
+            f" OR {alias}.muac_cm < {SAM_MUAC_CM})"
+        )
+    elif spec.growth == "moderate_wasting":
+        terms.append(f"{alias}.class_wfl = 'wasted'")
+    if spec.max_muac_cm is not None:
+        terms.append(f"{alias}.muac_cm < {float(spec.max_muac_cm)}")
+    return " AND ".join(f"({t})" for t in terms) or None
+
+
 def intervention_order(code: str) -> tuple[str, int]:
     """S2 before S11: the letters, then the number."""
     letters = code.rstrip("0123456789")

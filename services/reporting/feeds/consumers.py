@@ -34,6 +34,7 @@ READ_MODELS = (
     "measurement",
     "growth_child_period",
     "growth_village_period",
+    "growth_status",
     "delivery",
     "referral",
     "referral_transition",

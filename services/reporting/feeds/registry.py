@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import local_date
 from common.feed import FeedEvent
-from services.reporting.feeds import growth
+from services.reporting.feeds import growth, growth_status
 from services.reporting.feeds.projection import (
     PERSON_EVENTS,
     PersonState,
@@ -426,6 +426,8 @@ async def apply_registry_batch(session: AsyncSession, events: list[FeedEvent]) -
     await run(session, _INSERT_KRS, assessments)
     await growth.prepare(session)
     await run(session, _WRITE_MEASUREMENTS, measurements)
+    if measurements:
+        await growth_status.refresh_touched(session)
     await run(session, _UPSERT_SITE, sites)
     if replaced_histories:
         await session.execute(
