@@ -177,20 +177,19 @@ def _criteria_sql(rules: KrsRuleSet) -> str:
         FROM per_mother GROUP BY household_id
     ),
     family AS (
-        -- target_family(): a PUS wife, a pregnant woman, a child 0-23 or 24-59 months.
+        -- target_family(): a PUS wife, a pregnant woman, a child 0-23 or 24-59 months;
+        -- and the wives' criteria (one pass over the members for both).
         SELECT household_id,
-               bool_or(pus OR ibu_hamil OR baduta OR (balita AND NOT baduta)) AS target
-        FROM rs_member GROUP BY household_id
-    ),
-    wife_facts AS (
-        SELECT household_id,
-               bool_or($1 < (birth_date + interval '{rules.young_wife_under} years')::date)
+               bool_or(pus OR ibu_hamil OR baduta OR (balita AND NOT baduta)) AS target,
+               bool_or(wife) AS has_wife,
+               bool_or(wife AND $1 < (birth_date
+                                      + interval '{rules.young_wife_under} years')::date)
                    AS too_young,
-               bool_or((birth_date + interval '{low} years')::date <= $1
+               bool_or(wife AND (birth_date + interval '{low} years')::date <= $1
                        AND $1 < (birth_date + interval '{high + 1} years')::date) AS too_old,
-               bool_or(education IN ({low_education})) AS low_education_any,
-               bool_and(education IS NOT NULL) AS education_known
-        FROM rs_member WHERE wife GROUP BY household_id
+               bool_or(wife AND education IN ({low_education})) AS low_education_any,
+               bool_and(education IS NOT NULL) FILTER (WHERE wife) AS education_known
+        FROM rs_member GROUP BY household_id
     ),
     latest AS (
         SELECT DISTINCT ON (c.household_id) c.household_id, c.water_source, c.sanitation,
@@ -198,18 +197,19 @@ def _criteria_sql(rules: KrsRuleSet) -> str:
         FROM household_condition c JOIN rs_scope s ON s.id = c.household_id
         ORDER BY c.household_id, c.observed_date DESC, c.id DESC
     ),
-    criteria AS (
+    -- Materialized: the combination below reads every value twice.
+    criteria AS MATERIALIZED (
         SELECT s.id AS household_id, s.village_code,
                COALESCE(f.target, false) AS is_target_family,
                {_unsafe_sql("c.water_source", WATER_SOURCE)} AS unsafe_water,
                {_unsafe_sql("c.sanitation", SANITATION)} AS unsafe_sanitation,
-               COALESCE(w.too_young, false) AS too_young,
-               COALESCE(w.too_old, false) AS too_old,
+               COALESCE(f.too_young, false) AS too_young,
+               COALESCE(f.too_old, false) AS too_old,
                COALESCE(sp.too_close, false) AS too_close,
                COALESCE(sp.too_many, false) AS too_many,
                c.welfare_decile IN ({poor}) AS poor_decile,
-               CASE WHEN w.low_education_any THEN true
-                    WHEN w.household_id IS NULL OR w.education_known THEN false
+               CASE WHEN f.low_education_any THEN true
+                    WHEN NOT COALESCE(f.has_wife, false) OR f.education_known THEN false
                END AS low_maternal_education,
                -- Not asked by the registry's household form: unknown.
                CAST(NULL AS boolean) AS smoker_in_house,
@@ -217,7 +217,6 @@ def _criteria_sql(rules: KrsRuleSet) -> str:
                     THEN lower(btrim(c.house_condition)) = 'unfit' END AS unfit_housing
         FROM rs_scope s
         LEFT JOIN family f ON f.household_id = s.id
-        LEFT JOIN wife_facts w ON w.household_id = s.id
         LEFT JOIN spacing_facts sp ON sp.household_id = s.id
         LEFT JOIN latest c ON c.household_id = s.id
     )
@@ -300,6 +299,7 @@ async def _reassess_scope(conn: asyncpg.Connection, as_of: date) -> ReassessResu
     # assessment is then either this run's or one made from later data.
     await conn.execute("LOCK TABLE krs_assessment IN SHARE ROW EXCLUSIVE MODE")
     await conn.execute("CREATE TEMP SEQUENCE IF NOT EXISTS krs_uuid_counter")
+    # Statistics for the whole-set joins: the scope and the members are new tables.
     await conn.execute("ANALYZE rs_scope")
     await conn.execute(_members_sql(), as_of)
     await conn.execute("ANALYZE rs_member")
@@ -316,7 +316,6 @@ async def _reassess_scope(conn: asyncpg.Connection, as_of: date) -> ReassessResu
         """
     )
     await conn.copy_records_to_table("rs_outcome", records=_outcome_records(rules, combinations))
-    await conn.execute("ANALYZE rs_values")
     await conn.execute(_CHANGED_SQL, rules.version)
     lap("compare")
     prefix = uuid7().hex[:24]

@@ -81,7 +81,7 @@ CREATE TEMP TABLE person_stage (
     id uuid, household_id uuid, nik_enc text, nik_hash text, provisional_id text,
     full_name text, sex smallint, birth_date date, birth_place text, relationship smallint,
     marital_status smallint, religion smallint, education smallint, occupation smallint,
-    mother_id uuid, mother_name text
+    mother_id uuid, mother_name text, village_code text
 ) ON COMMIT DROP;
 CREATE TEMP TABLE event_stage (
     person_id uuid, kind text, start_date date, expected_date date, method text
@@ -139,6 +139,7 @@ def _person_records(pop: Population) -> list[tuple]:
         p.occupation.tolist(),
         [ids[m] if m >= 0 else None for m in mother_index],
         p.mother_name.tolist(),
+        pop.households.village_code[p.household_index].tolist(),
     ]
     return list(zip(*columns, strict=True))
 
@@ -188,10 +189,10 @@ _INSERT_SQL = [
     INSERT INTO person (id, nik_enc, nik_hash, provisional_id, full_name, sex, birth_date,
         birth_place, religion, education, occupation, marital_status, mother_id, mother_name,
         household_id, relationship, village_code)
-    SELECT p.id, p.nik_enc, p.nik_hash, p.provisional_id, p.full_name, p.sex, p.birth_date,
-           p.birth_place, p.religion, p.education, p.occupation, p.marital_status, p.mother_id,
-           p.mother_name, p.household_id, p.relationship, h.village_code
-    FROM person_stage p JOIN household_stage h ON h.id = p.household_id
+    SELECT id, nik_enc, nik_hash, provisional_id, full_name, sex, birth_date, birth_place,
+           religion, education, occupation, marital_status, mother_id, mother_name,
+           household_id, relationship, village_code
+    FROM person_stage
     """,
     f"""
     INSERT INTO household_membership (id, person_id, household_id, relationship, start_date)
@@ -199,13 +200,12 @@ _INSERT_SQL = [
     """,
     f"""
     CREATE TEMP TABLE life_event_stage ON COMMIT DROP AS
-    SELECT {UUID7_SQL} AS id, e.person_id, p.household_id, h.village_code, e.kind,
+    SELECT {UUID7_SQL} AS id, e.person_id, p.household_id, p.village_code, e.kind,
            e.start_date, e.expected_date,
            CASE WHEN e.method IS NULL THEN '{{}}'::jsonb
                 ELSE jsonb_build_object('method', e.method) END AS details
     FROM event_stage e
     JOIN person_stage p ON p.id = e.person_id
-    JOIN household_stage h ON h.id = p.household_id
     """,
     """
     INSERT INTO life_event (id, person_id, household_id, village_code, kind, start_date,
@@ -215,55 +215,66 @@ _INSERT_SQL = [
     """,
 ]
 
-# Target groups of every staged person on $1 (as_of), the SQL twin of target_groups():
-# PostgreSQL's date + interval months clamps to the month's end exactly like add_months.
-_TARGET_GROUPS_SQL = """
-CREATE TEMP TABLE person_groups ON COMMIT DROP AS
+# person.registered for every staged person, with its target groups on $1 (as_of): the
+# SQL twin of target_groups() for people alive and new (PostgreSQL's date + interval
+# months clamps to the month's end exactly like add_months). Window lengths are written
+# into the text: a constant interval is parsed once, a cast parameter once per row. Most
+# people are in no group: their list is a constant, and only the others build one.
+_PUS_FROM, _PUS_UNTIL = PUS_AGE[0], PUS_AGE[1] + 1  # ages in completed years: [from, until)
+_GIRL_FROM, _GIRL_UNTIL = REMAJA_PUTRI_AGE[0], REMAJA_PUTRI_AGE[1] + 1
+_PERSON_EVENTS_SQL = f"""
+INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code, payload)
 WITH ev AS (
     SELECT person_id,
            min(start_date) FILTER (WHERE kind = 'pregnancy' AND start_date <= $1
-                   AND $1 <= start_date + CAST($2::text AS interval)) AS pregnancy_start,
+                   AND $1 <= start_date + interval '{MAX_GESTATION.days} days') AS pregnancy_start,
            jsonb_agg(jsonb_build_object(
                          'group', 'catin',
-                         'start', (expected_date - CAST($3::text AS interval))::date,
+                         'start', (expected_date - interval '{CATIN_LEAD_MONTHS} months')::date,
                          'end', expected_date) ORDER BY expected_date)
                FILTER (WHERE kind = 'marriage_plan'
-                       AND (expected_date - CAST($3::text AS interval))::date <= $1
+                       AND (expected_date - interval '{CATIN_LEAD_MONTHS} months')::date <= $1
                        AND $1 <= expected_date) AS catin
     FROM life_event_stage GROUP BY person_id
 ),
 facts AS (
-    SELECT p.id, p.household_id, h.village_code, p.nik_enc IS NOT NULL AS has_nik, p.sex,
-           p.birth_date, p.relationship, p.marital_status,
-           p.mother_id, p.education, ev.pregnancy_start, ev.catin,
-           ev.pregnancy_start IS NOT NULL AS pregnant,
+    SELECT p.id, p.household_id, p.village_code, p.nik_enc IS NOT NULL AS has_nik, p.sex,
+           p.birth_date, p.relationship, p.marital_status, ev.pregnancy_start, ev.catin,
            (p.sex = 2 AND p.marital_status = 2
-            AND (p.birth_date + CAST($6::text AS interval))::date <= $1
-            AND $1 < (p.birth_date + CAST($7::text AS interval))::date) AS pus,
-           $1 < (p.birth_date + CAST($4::text AS interval))::date AS baduta,
-           $1 < (p.birth_date + CAST($5::text AS interval))::date AS balita,
-           (p.sex = 2 AND (p.birth_date + CAST($8::text AS interval))::date <= $1
-            AND $1 < (p.birth_date + CAST($9::text AS interval))::date) AS remaja_putri
-    FROM person_stage p JOIN household_stage h ON h.id = p.household_id
-    LEFT JOIN ev ON ev.person_id = p.id
+            AND (p.birth_date + interval '{_PUS_FROM} years')::date <= $1
+            AND $1 < (p.birth_date + interval '{_PUS_UNTIL} years')::date) AS pus,
+           $1 < (p.birth_date + interval '{BADUTA_MONTHS} months')::date AS baduta,
+           $1 < (p.birth_date + interval '{BALITA_MONTHS} months')::date AS balita,
+           (p.sex = 2 AND (p.birth_date + interval '{_GIRL_FROM} years')::date <= $1
+            AND $1 < (p.birth_date + interval '{_GIRL_UNTIL} years')::date) AS remaja_putri
+    FROM person_stage p LEFT JOIN ev ON ev.person_id = p.id
 )
-SELECT f.*,
-       COALESCE(f.catin, '[]'::jsonb) || jsonb_path_query_array(jsonb_build_array(
-           CASE WHEN f.pus THEN jsonb_build_object('group', 'pus', 'start', NULL,
-               'end', (f.birth_date + CAST($7::text AS interval))::date - 1) END,
-           CASE WHEN f.pregnant THEN jsonb_build_object('group', 'ibu_hamil',
-               'start', f.pregnancy_start, 'end', NULL) END,
-           CASE WHEN f.baduta THEN jsonb_build_object('group', 'baduta',
-               'start', f.birth_date,
-               'end', (f.birth_date + CAST($4::text AS interval))::date - 1) END,
-           CASE WHEN f.balita THEN jsonb_build_object('group', 'balita',
-               'start', f.birth_date,
-               'end', (f.birth_date + CAST($5::text AS interval))::date - 1) END,
-           CASE WHEN f.remaja_putri THEN jsonb_build_object('group', 'remaja_putri',
-               'start', (f.birth_date + CAST($8::text AS interval))::date,
-               'end', (f.birth_date + CAST($9::text AS interval))::date - 1) END
-       ), '$[*] ? (@ != null)') AS target_groups
-FROM facts f
+SELECT {UUID7_SQL}, 'person.registered', 'person', id, village_code,
+       jsonb_build_object(
+           'person_id', id, 'household_id', household_id,
+           'village_code', village_code, 'sex', sex, 'birth_date', birth_date,
+           'relationship', relationship, 'marital_status', marital_status,
+           'alive', true, 'death_date', NULL, 'has_nik', has_nik,
+           'has_birth_certificate', false, 'target_groups',
+           CASE WHEN catin IS NULL AND pregnancy_start IS NULL
+                     AND NOT (pus OR balita OR remaja_putri) THEN '[]'::jsonb
+                ELSE COALESCE(catin, '[]'::jsonb) || to_jsonb(array_remove(ARRAY[
+                    CASE WHEN pus THEN jsonb_build_object('group', 'pus', 'start', NULL,
+                        'end', (birth_date + interval '{_PUS_UNTIL} years')::date - 1) END,
+                    CASE WHEN pregnancy_start IS NOT NULL THEN jsonb_build_object(
+                        'group', 'ibu_hamil', 'start', pregnancy_start, 'end', NULL) END,
+                    CASE WHEN baduta THEN jsonb_build_object('group', 'baduta',
+                        'start', birth_date,
+                        'end', (birth_date + interval '{BADUTA_MONTHS} months')::date - 1) END,
+                    CASE WHEN balita THEN jsonb_build_object('group', 'balita',
+                        'start', birth_date,
+                        'end', (birth_date + interval '{BALITA_MONTHS} months')::date - 1) END,
+                    CASE WHEN remaja_putri THEN jsonb_build_object('group', 'remaja_putri',
+                        'start', (birth_date + interval '{_GIRL_FROM} years')::date,
+                        'end', (birth_date + interval '{_GIRL_UNTIL} years')::date - 1) END
+                ], NULL))
+           END)
+FROM facts
 """
 
 _EVENTS_SQL = [
@@ -282,21 +293,7 @@ _EVENTS_SQL = [
     FROM household_stage
     """,
     ),
-    (
-        "person",
-        f"""
-    INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
-                              payload)
-    SELECT {UUID7_SQL}, 'person.registered', 'person', id, village_code,
-           jsonb_build_object(
-               'person_id', id, 'household_id', household_id,
-               'village_code', village_code, 'sex', sex, 'birth_date', birth_date,
-               'relationship', relationship, 'marital_status', marital_status,
-               'alive', true, 'death_date', NULL, 'has_nik', has_nik,
-               'has_birth_certificate', false, 'target_groups', target_groups)
-    FROM person_groups
-    """,
-    ),
+    ("person", _PERSON_EVENTS_SQL),
     (
         "life_event",
         f"""
@@ -326,14 +323,6 @@ async def _refuse_taken(conn: asyncpg.Connection, count_sql: str) -> None:
 def _with_ids(sql: str, prefix: str) -> str:
     """``sql`` with the load's UUIDv7 prefix (24 hex digits of our own making) inlined."""
     return sql.replace(":uuid_prefix", f"'{prefix}'")
-
-
-def _months(n: int) -> str:
-    return f"{n} months"
-
-
-def _years(n: int) -> str:
-    return f"{n} years"
 
 
 _BULK_TABLES = [
@@ -438,20 +427,12 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
                 args = [as_of] if "$1" in statement else []
                 await conn.execute(_with_ids(statement, prefix), *args)
                 lap(f"insert_{i}")
-            await conn.execute(
-                _TARGET_GROUPS_SQL,
-                as_of,
-                f"{MAX_GESTATION.days} days",
-                _months(CATIN_LEAD_MONTHS),
-                _months(BADUTA_MONTHS),
-                _months(BALITA_MONTHS),
-                _years(PUS_AGE[0]),
-                _years(PUS_AGE[1] + 1),
-                _years(REMAJA_PUTRI_AGE[0]),
-                _years(REMAJA_PUTRI_AGE[1] + 1),
-            )
-            await conn.execute("ANALYZE person_groups; ANALYZE life_event_stage")
-            lap("target_groups")
+            # Feed events in the order the per-record API publishes them: households,
+            # their people, life events, then each family's assessment.
+            for name, statement in _EVENTS_SQL:
+                args = (as_of,) if "$1" in statement else ()
+                await conn.execute(_with_ids(statement, prefix), *args)
+                lap(f"events_{name}")
             assessed = await reassess_listed(
                 conn, as_of, "SELECT id, village_code FROM household_stage"
             )
@@ -459,9 +440,6 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
             for statement in restore:
                 await conn.execute(statement)
             lap("restore_indexes")
-            for name, statement in _EVENTS_SQL:
-                await conn.execute(_with_ids(statement, prefix))
-                lap(f"events_{name}")
             n_events = await conn.fetchval("SELECT count(*) FROM life_event_stage")
     finally:
         if not sealing.done():
