@@ -3,9 +3,13 @@
 import asyncio
 import os
 import platform
+import shutil
 import socket
+import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from kkb import database
 from kkb.bootstrap import load_reference_data
@@ -24,8 +28,37 @@ def free_port() -> int:
 
 
 @contextmanager
-def scratch_database(label: str, *, regions: bool = True):
-    server = database.start_server()
+def private_server(label: str, settings: dict[str, str]) -> Iterator[tuple[database.Server, Path]]:
+    """An embedded PostgreSQL of our own in a temporary folder, with ``settings`` (ALTER
+    SYSTEM, then a restart), whatever DATABASE_URL says: never tune a server others
+    share, and let nobody else's work share its cache or its checkpoints."""
+    os.environ.pop("DATABASE_URL", None)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{label}-pg-"))
+    server = database.start_server(data_dir)
+    try:
+        asyncio.run(_alter_system(server.admin_url, settings))
+        server.stop()
+        server = database.start_server(data_dir)
+        yield server, data_dir
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _alter_system(admin_url: str, settings: dict[str, str]) -> None:
+    conn = await database.connect(admin_url)
+    try:
+        for name, value in settings.items():
+            await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def scratch_database(label: str, *, regions: bool = True, server: database.Server | None = None):
+    """A migrated database of its own on ``server`` (default: the project's server)."""
+    own = server is None
+    server = server or database.start_server()
     name = f"kkb_bench_{label}_{uuid.uuid4().hex[:6]}"
     asyncio.run(database.create_database(server.admin_url, name))
     url = database.with_database(server.admin_url, name)
@@ -37,7 +70,8 @@ def scratch_database(label: str, *, regions: bool = True):
         yield url
     finally:
         asyncio.run(database.drop_database(server.admin_url, name))
-        server.stop()
+        if own:
+            server.stop()
 
 
 @contextmanager

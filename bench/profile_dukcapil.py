@@ -1,7 +1,8 @@
 """Where a Dukcapil import spends its time: every statement the importer sends, summed.
-A profiling aid, not a benchmark (it wraps asyncpg's execute/fetch).
+A profiling aid, not a benchmark (it wraps asyncpg's execute/fetch). Profiles the import
+into an empty registry, then the next extract (5% changed) on top of it.
 
-    .venv/bin/python -m bench.profile_dukcapil 200000
+    .venv/bin/python -m bench.profile_dukcapil [PERSONS] [BATCH_ROWS]
 """
 import asyncio
 import sys
@@ -12,41 +13,46 @@ from pathlib import Path
 
 import asyncpg
 
-from bench._harness import scratch_database
-from bench.bench_dukcapil import files, one_import
+from bench._harness import private_server, scratch_database
+from bench.bench_dukcapil import AS_OF, REGENCY_SERVER, files, one_import
 
 TIMES: dict[str, list[float]] = defaultdict(list)
-_orig_execute = asyncpg.Connection.execute
-_orig_fetch = asyncpg.Connection.fetch
+_orig = {name: getattr(asyncpg.Connection, name) for name in ("execute", "fetch", "fetchval")}
 
 
-def _key(query: str) -> str:
-    return " ".join(query.split())[:110]
+def _timed(name: str):
+    original = _orig[name]
+
+    async def call(self, query, *args, **kw):
+        started = time.perf_counter()
+        try:
+            return await original(self, query, *args, **kw)
+        finally:
+            key = " ".join(query.split())[:110]
+            TIMES[key if name == "execute" else f"{name[5:] or 'F'} {key}"].append(
+                time.perf_counter() - started
+            )
+
+    return call
 
 
-async def execute(self, query, *args, **kw):
-    t = time.perf_counter()
-    try:
-        return await _orig_execute(self, query, *args, **kw)
-    finally:
-        TIMES[_key(query)].append(time.perf_counter() - t)
+for _name in _orig:
+    setattr(asyncpg.Connection, _name, _timed(_name))
 
 
-async def fetch(self, query, *args, **kw):
-    t = time.perf_counter()
-    try:
-        return await _orig_fetch(self, query, *args, **kw)
-    finally:
-        TIMES["F " + _key(query)].append(time.perf_counter() - t)
+def report(label: str, result: dict) -> None:
+    print(f"== {label}: {result['s']} s, {result['phases']}")
+    for key, times in sorted(TIMES.items(), key=lambda kv: -sum(kv[1]))[:30]:
+        print(f"{sum(times):7.2f}s {len(times):4d}x  {key}")
+    TIMES.clear()
 
-
-asyncpg.Connection.execute = execute
-asyncpg.Connection.fetch = fetch
 
 persons = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-base, _ = files(Path(".data/bench"), persons)
-with scratch_database("profdk") as db_url:
-    r = asyncio.run(one_import(db_url, base, date(2026, 6, 30), 100_000, False))
-    print(r["s"], r["phases"])
-for k, v in sorted(TIMES.items(), key=lambda kv: -sum(kv[1]))[:25]:
-    print(f"{sum(v):7.2f}s {len(v):4d}x  {k}")
+batch_rows = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+base, changed = files(Path(".data/bench"), persons)
+with private_server("profdk", REGENCY_SERVER) as (server, _):
+    with scratch_database("profdk", server=server) as db_url:
+        first = asyncio.run(one_import(db_url, base, date(2026, 6, 30), batch_rows, False))
+        report("import into an empty registry", first)
+        second = asyncio.run(one_import(db_url, changed, AS_OF, batch_rows, False))
+        report("next extract, 5% changed", second)
