@@ -30,12 +30,15 @@ from bench.gen_dukcapil_extract import (
     regency_villages,
     write_csv,
 )
-from common.clock import today
+from common.clock import local_date, today
 from common.db import make_engine, make_sessionmaker
 from common.pii import lookup_hash
+from kkb.bootstrap import as_service
 from kkb.database import service_url
+from services.registry.events import repository as events_repo
 from services.registry.households import repository as households_repo
 from services.registry.persons.crypto import pii_codec
+from services.registry.persons.service import groups_of
 from services.registry.risk.rules import assess_krs
 from services.registry.risk.service import assessment_row, conditions_of, household_members
 from tests.auth_helpers import user_client
@@ -356,6 +359,44 @@ def test_changed_extract_events(db_url, extracts, second_import):
         payload = orjson.loads(row["payload"])
         assert payload["from_household_id"] != payload["household_id"]
         assert payload["alive"] is True
+
+
+async def _groups_disagree(db_url: str, after_id: int) -> tuple[int, list]:
+    """Each person's newest person.* event since ``after_id`` against the target-group
+    rules run on the person as the registry holds it, as of the event's day."""
+    async with as_service(db_url, "registry") as conn:
+        rows = await conn.fetch(
+            """
+            SELECT DISTINCT ON (e.aggregate_id) e.payload, e.occurred_at, p.*
+            FROM outbox_event e JOIN person p ON p.id = e.aggregate_id
+            WHERE e.id > $1 AND e.type LIKE 'person.%'
+            ORDER BY e.aggregate_id, e.id DESC
+            """,
+            after_id,
+        )
+        life = await conn.fetch(
+            "SELECT * FROM life_event WHERE person_id = ANY($1::uuid[])",
+            [r["id"] for r in rows],
+        )
+    by_person: dict[Any, list[dict]] = {}
+    for event in life:
+        by_person.setdefault(event["person_id"], []).append(dict(event))
+    wrong = []
+    for row in rows:
+        got = orjson.loads(row["payload"])["target_groups"]
+        events = events_repo.to_life_events(by_person.get(row["id"], []))
+        want = orjson.loads(
+            orjson.dumps(groups_of(dict(row), events, local_date(row["occurred_at"])))
+        )
+        if got != want:
+            wrong.append((str(row["id"]), got, want))
+    return len(rows), wrong
+
+
+def test_target_groups_in_imported_events_follow_the_rules(db_url, first_import, second_import):
+    checked, wrong = asyncio.run(_groups_disagree(db_url, first_import["events_before"]))
+    assert checked > 500
+    assert wrong == []
 
 
 def test_moves_births_and_corrections_are_in_the_registry(db_url, extracts, second_import):

@@ -313,6 +313,7 @@ async def _run(
         )
     }
     state.batches_done = len(done)
+    growth = _Growth(await conn.fetchval(_PERSONS_ESTIMATE_SQL))
     report("reconciling")
     try:
         for batch in range(staged.batches):
@@ -338,7 +339,7 @@ async def _run(
                 )
             state.batches_done += 1
             state.counts = _counts(totals)
-            if counts["persons_added"] >= _GROWTH_ANALYZE:
+            if growth.added(counts["persons_added"]):
                 await conn.execute(_ANALYZE_SQL)
             report("reconciling")
         async with conn.transaction():
@@ -368,9 +369,30 @@ async def _run(
     return final
 
 
-# A batch that adds this many people changes the tables' shape: fresh statistics, or
-# the next batch's plans assume the tables are as small as they were.
+# Batches that add many people change the tables' shape: fresh statistics, or the next
+# batch's plans assume the tables are as small as they were. Once the tables have grown
+# by half since their statistics (and by this many people): ANALYZE reads a sample of
+# every table, so after each batch of a first import it would cost a tenth of the load.
 _GROWTH_ANALYZE = 10_000
+_PERSONS_ESTIMATE_SQL = (
+    "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'person'::regclass"
+)
+
+
+@dataclass
+class _Growth:
+    analyzed_rows: int
+    since: int = 0
+
+    def added(self, rows: int) -> bool:
+        """Count ``rows`` new people; True when the statistics are due."""
+        self.since += rows
+        if self.since < max(_GROWTH_ANALYZE, self.analyzed_rows // 2):
+            return False
+        self.analyzed_rows += self.since
+        self.since = 0
+        return True
+
 _ANALYZE_SQL = """
     ANALYZE person; ANALYZE household; ANALYZE household_membership;
     ANALYZE dukcapil_person_link; ANALYZE dukcapil_household_link

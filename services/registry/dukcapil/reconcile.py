@@ -29,7 +29,6 @@ from typing import Any
 
 import asyncpg
 
-from common.ids import uuid7
 from services.registry.dukcapil import publish
 from services.registry.dukcapil.publish import HOUSEHOLD_PAYLOAD_SQL, ID_SQL, with_ids
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, pii_codec
@@ -70,8 +69,17 @@ def _norm(expr: str) -> str:
     )
 
 
-_TABLES_SQL = """
-    DROP TABLE IF EXISTS dk_bh, dk_b, dk_new_household, dk_new_person, dk_village_moved;
+# The work tables of one batch (or of one conflict taken from the extract's side).
+_WORK_TABLES_SQL = """
+    DROP TABLE IF EXISTS dk_new_household, dk_new_person, dk_village_moved;
+    CREATE TEMP TABLE dk_new_household (kk text, id uuid, kk_enc text) ON COMMIT DROP;
+    CREATE TEMP TABLE dk_new_person (row_no integer, nik_enc text) ON COMMIT DROP;
+    CREATE TEMP TABLE dk_village_moved (id uuid, version integer) ON COMMIT DROP;
+"""
+
+# dk_bh and dk_b as the batch statements make them, for a conflict's single row.
+_CONFLICT_TABLES_SQL = """
+    DROP TABLE IF EXISTS dk_bh, dk_b;
     CREATE TEMP TABLE dk_bh (
         kk text PRIMARY KEY, kk_hash text, village_code text, dusun text, rw text, rt text,
         address text, hh_hash uuid, household_id uuid, is_new boolean, h_version integer,
@@ -91,203 +99,253 @@ _TABLES_SQL = """
         overwrite text[] NOT NULL DEFAULT '{}', fill text[] NOT NULL DEFAULT '{}',
         moved boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP;
-    CREATE TEMP TABLE dk_new_household (kk text, id uuid, kk_enc text) ON COMMIT DROP;
-    CREATE TEMP TABLE dk_new_person (row_no integer, id uuid, nik_enc text) ON COMMIT DROP;
-    CREATE TEMP TABLE dk_village_moved (id uuid, version integer) ON COMMIT DROP;
 """
 
-_LOAD_HOUSEHOLDS_SQL = """
-    INSERT INTO dk_bh (kk, kk_hash, village_code, dusun, rw, rt, address, hh_hash,
-        household_id, is_new, h_version, h_village_code, h_dusun, h_rw, h_rt, h_address,
-        link_hash, link_version)
-    SELECT d.kk, d.kk_hash, d.village_code, d.dusun, d.rw, d.rt, d.address, d.hh_hash,
-           h.id, h.id IS NULL, h.version, h.village_code, h.dusun, h.rw, h.rt, h.address,
-           l.row_hash, l.household_version
-    FROM dk_household d
-    LEFT JOIN household h ON h.kk_hash = d.kk_hash AND h.active
-    LEFT JOIN dukcapil_household_link l ON l.household_id = h.id
-    WHERE d.batch = $1
-"""
 
-_LOAD_ROWS_SQL = """
-    INSERT INTO dk_b (row_no, nik, nik_hash, kk, mother_hash, full_name, birth_place,
-        birth_date, sex, religion, marital_status, relationship, education, occupation,
-        mother_name, death_date, row_hash, kk_hash, target_household_id, person_id,
-        p_version, p_death_date, cur_household_id, cur_village_code, cur_kk_hash, link_hash,
-        link_version)
-    SELECT r.row_no, r.nik, r.nik_hash, r.kk, r.mother_hash, r.full_name, r.birth_place,
-           r.birth_date, r.sex, r.religion, r.marital_status, r.relationship, r.education,
-           r.occupation, r.mother_name, r.death_date, r.row_hash, bh.kk_hash,
-           bh.household_id, p.id, p.version, p.death_date, p.household_id, p.village_code,
-           ch.kk_hash, l.row_hash, l.person_version
-    FROM dk_row r
-    JOIN dk_bh bh ON bh.kk = r.kk
-    LEFT JOIN person p ON p.nik_hash = r.nik_hash AND p.merged_into IS NULL
-    LEFT JOIN household ch ON ch.id = p.household_id
-    LEFT JOIN dukcapil_person_link l ON l.person_id = p.id
-    WHERE r.batch = $1 AND r.ok
-"""
+def _person_diff(row: str, reg: str, moved: str) -> tuple[str, str]:
+    """``(overwrite, fill)``: the fields where extract row ``row`` would overwrite the
+    registry person ``reg``, and those it would fill in; the relationship only when the
+    person stays (``moved`` false): a move brings the new card's relationship anyway."""
 
-_PERSON_DIFF_SQL = f"""
-    UPDATE dk_b b SET overwrite = d.overwrite, fill = d.fill, moved = d.moved
+    def differs(f: str) -> str:
+        if f in ("full_name", "birth_place", "mother_name"):
+            return f"{_norm(f'{reg}.{f}')} <> {_norm(f'{row}.{f}')}"
+        return f"{reg}.{f} <> {row}.{f}"
+
+    fields = [f for f in PERSON_FIELDS if f != "relationship"]
+    overwrite = [f"CASE WHEN {differs(f)} THEN '{f}' END" for f in fields]
+    overwrite.append(
+        f"CASE WHEN NOT ({moved}) AND {differs('relationship')} THEN 'relationship' END"
+    )
+    fill = [
+        f"CASE WHEN {reg}.{f} IS NULL AND {row}.{f} IS NOT NULL THEN '{f}' END"
+        for f in (
+            "birth_place",
+            "religion",
+            "marital_status",
+            "education",
+            "occupation",
+            "mother_name",
+        )
+    ]
+    fill.append(
+        f"CASE WHEN NOT ({moved}) AND {reg}.relationship IS NULL AND {row}.relationship"
+        " IS NOT NULL THEN 'relationship' END"
+    )
+    return (
+        f"array_remove(ARRAY[{', '.join(overwrite)}], NULL)",
+        f"array_remove(ARRAY[{', '.join(fill)}], NULL)",
+    )
+
+
+def _household_diff(row: str, reg: str) -> tuple[str, str]:
+    """``(overwrite, fill)`` of a family card's address: ``row`` and ``reg`` map a
+    field name to the extract's and the registry's column."""
+    overwrite = [
+        f"CASE WHEN {row.format('village_code')} <> {reg.format('village_code')}"
+        " THEN 'village_code' END",
+        *(
+            f"CASE WHEN {_norm(reg.format(f))} <> {_norm(row.format(f))} THEN '{f}' END"
+            for f in ("dusun",)
+        ),
+        *(
+            f"CASE WHEN ltrim({reg.format(f)}, '0') <> ltrim({row.format(f)}, '0') THEN '{f}' END"
+            for f in ("rw", "rt")
+        ),
+        f"CASE WHEN {_norm(reg.format('address'))} <> {_norm(row.format('address'))}"
+        " THEN 'address' END",
+    ]
+    fill = [
+        f"CASE WHEN {reg.format(f)} IS NULL AND {row.format(f)} IS NOT NULL THEN '{f}' END"
+        for f in ("dusun", "rw", "rt", "address")
+    ]
+    return (
+        f"array_remove(ARRAY[{', '.join(overwrite)}], NULL)",
+        f"array_remove(ARRAY[{', '.join(fill)}], NULL)",
+    )
+
+
+# What to do with a record the extract would change: 'link' when nothing differs,
+# 'conflict' when it was edited since the last import (or never came from one) and the
+# extract would overwrite something, else 'apply'. The same disagreement already waiting
+# for an operator ($open) is nothing new: 'unchanged'.
+def _decide(overwrite: str, fill: str, moved: str, linked: str, open_conflict: str) -> str:
+    return f"""CASE WHEN {overwrite} = '{{}}' AND {fill} = '{{}}' AND NOT {moved} THEN 'link'
+        WHEN ({overwrite} <> '{{}}' OR {moved}) AND NOT ({linked})
+            THEN CASE WHEN {open_conflict} THEN 'unchanged' ELSE 'conflict' END
+        ELSE 'apply' END"""
+
+
+_HH_OVERWRITE, _HH_FILL = _household_diff("d.{}", "h.{}")
+
+# $1 batch. One row per family card of the batch, decided: 'new' (gets its id now; see
+# _SKIP_SQL), 'unchanged' (the address the last import saw), or as _decide says.
+_HOUSEHOLDS_SQL = f"""
+    CREATE TEMP TABLE dk_bh ON COMMIT DROP AS
+    SELECT x.kk, x.kk_hash, x.village_code, x.dusun, x.rw, x.rt, x.address, x.hh_hash,
+           x.household_id, x.is_new, x.h_version, x.h_village_code, x.h_dusun, x.h_rw,
+           x.h_rt, x.h_address, x.link_hash, x.link_version,
+           coalesce(x.settled, {
+    _decide(
+        "x.ow",
+        "x.fl",
+        "false",
+        "x.link_hash IS NOT NULL AND x.h_version = x.link_version",
+        "EXISTS (SELECT 1 FROM dukcapil_conflict c WHERE c.record_type = 'household'"
+        " AND c.status = 'open' AND c.household_id = x.household_id"
+        " AND c.row_hash = x.hh_hash)",
+    )
+}) AS action,
+           CASE WHEN x.settled IS NULL THEN x.ow ELSE '{{}}' END AS overwrite,
+           CASE WHEN x.settled IS NULL THEN x.fl ELSE '{{}}' END AS fill
     FROM (
-        SELECT b.row_no, b.mv AS moved,
-            array_remove(ARRAY[
-                CASE WHEN {_norm("p.full_name")} <> {_norm("b.full_name")}
-                     THEN 'full_name' END,
-                CASE WHEN {_norm("p.birth_place")} <> {_norm("b.birth_place")}
-                     THEN 'birth_place' END,
-                CASE WHEN p.birth_date <> b.birth_date THEN 'birth_date' END,
-                CASE WHEN p.sex <> b.sex THEN 'sex' END,
-                CASE WHEN p.religion <> b.religion THEN 'religion' END,
-                CASE WHEN p.marital_status <> b.marital_status THEN 'marital_status' END,
-                CASE WHEN p.education <> b.education THEN 'education' END,
-                CASE WHEN p.occupation <> b.occupation THEN 'occupation' END,
-                CASE WHEN {_norm("p.mother_name")} <> {_norm("b.mother_name")}
-                     THEN 'mother_name' END,
-                CASE WHEN NOT b.mv AND p.relationship <> b.relationship
-                     THEN 'relationship' END
-            ], NULL) AS overwrite,
-            array_remove(ARRAY[
-                CASE WHEN p.birth_place IS NULL AND b.birth_place IS NOT NULL
-                     THEN 'birth_place' END,
-                CASE WHEN p.religion IS NULL AND b.religion IS NOT NULL THEN 'religion' END,
-                CASE WHEN p.marital_status IS NULL AND b.marital_status IS NOT NULL
-                     THEN 'marital_status' END,
-                CASE WHEN p.education IS NULL AND b.education IS NOT NULL
-                     THEN 'education' END,
-                CASE WHEN p.occupation IS NULL AND b.occupation IS NOT NULL
-                     THEN 'occupation' END,
-                CASE WHEN p.mother_name IS NULL AND b.mother_name IS NOT NULL
-                     THEN 'mother_name' END,
-                CASE WHEN NOT b.mv AND p.relationship IS NULL AND b.relationship IS NOT NULL
-                     THEN 'relationship' END
-            ], NULL) AS fill
-        FROM (
-            SELECT *, (cur_household_id IS NULL OR cur_kk_hash IS DISTINCT FROM kk_hash) AS mv
-            FROM dk_b WHERE action IS NULL
-        ) b
-        JOIN person p ON p.id = b.person_id
-    ) d
-    WHERE d.row_no = b.row_no
+        SELECT d.kk, d.kk_hash, d.village_code, d.dusun, d.rw, d.rt, d.address, d.hh_hash,
+               coalesce(h.id, {ID_SQL}) AS household_id, h.id IS NULL AS is_new,
+               h.version AS h_version, h.village_code AS h_village_code, h.dusun AS h_dusun,
+               h.rw AS h_rw, h.rt AS h_rt, h.address AS h_address,
+               l.row_hash AS link_hash, l.household_version AS link_version,
+               CASE WHEN h.id IS NULL THEN 'new'
+                    WHEN l.row_hash = d.hh_hash THEN 'unchanged' END AS settled,
+               {_HH_OVERWRITE} AS ow, {_HH_FILL} AS fl
+        FROM dk_household d
+        LEFT JOIN household h ON h.kk_hash = d.kk_hash AND h.active
+        LEFT JOIN dukcapil_household_link l ON l.household_id = h.id
+        WHERE d.batch = $1
+        ORDER BY d.kk
+    ) x
 """
 
-_HOUSEHOLD_DIFF_SQL = f"""
-    UPDATE dk_bh SET
-        overwrite = array_remove(ARRAY[
-            CASE WHEN village_code <> h_village_code THEN 'village_code' END,
-            CASE WHEN {_norm("h_dusun")} <> {_norm("dusun")} THEN 'dusun' END,
-            CASE WHEN ltrim(h_rw, '0') <> ltrim(rw, '0') THEN 'rw' END,
-            CASE WHEN ltrim(h_rt, '0') <> ltrim(rt, '0') THEN 'rt' END,
-            CASE WHEN {_norm("h_address")} <> {_norm("address")} THEN 'address' END
-        ], NULL),
-        fill = array_remove(ARRAY[
-            CASE WHEN h_dusun IS NULL AND dusun IS NOT NULL THEN 'dusun' END,
-            CASE WHEN h_rw IS NULL AND rw IS NOT NULL THEN 'rw' END,
-            CASE WHEN h_rt IS NULL AND rt IS NOT NULL THEN 'rt' END,
-            CASE WHEN h_address IS NULL AND address IS NOT NULL THEN 'address' END
-        ], NULL)
-    WHERE action IS NULL
-"""
+_MOVED = "(p.household_id IS NULL OR ch.kk_hash IS DISTINCT FROM m.kk_hash)"
+_P_OVERWRITE, _P_FILL = _person_diff("m", "p", _MOVED)
 
-_CLASSIFY_SQL = [
-    # A NIK for a person registered with a provisional id: one candidate each way.
-    """
-    WITH cand AS (
-        SELECT b.row_no, p.id
-        FROM dk_b b JOIN person p ON p.household_id = b.target_household_id
-        WHERE b.person_id IS NULL AND b.death_date IS NULL
+# $1 batch. One row per valid person row of the batch, matched and decided (see the
+# module's docstring); new people get their ids here.
+_PERSONS_SQL = f"""
+    CREATE TEMP TABLE dk_b ON COMMIT DROP AS
+    WITH matched AS (
+        SELECT r.row_no, r.nik, r.nik_hash, r.kk, r.mother_hash, r.full_name, r.birth_place,
+               r.birth_date, r.sex, r.religion, r.marital_status, r.relationship,
+               r.education, r.occupation, r.mother_name, r.death_date, r.row_hash,
+               bh.kk_hash, bh.household_id AS target_household_id, bh.is_new,
+               np.id AS nik_person_id, l.row_hash AS link_hash,
+               l.person_version AS link_version
+        FROM dk_row r
+        JOIN dk_bh bh ON bh.kk = r.kk
+        LEFT JOIN person np ON np.nik_hash = r.nik_hash AND np.merged_into IS NULL
+        LEFT JOIN dukcapil_person_link l ON l.person_id = np.id
+        WHERE r.batch = $1 AND r.ok
+    ),
+    cand AS (
+        -- A NIK for a person registered with a provisional id: one candidate each way.
+        SELECT r.row_no, p.id
+        FROM matched r
+        JOIN person p ON p.household_id = r.target_household_id
+        WHERE r.nik_person_id IS NULL AND NOT r.is_new AND r.death_date IS NULL
           AND p.nik_hash IS NULL AND p.merged_into IS NULL AND p.death_date IS NULL
-          AND p.birth_date = b.birth_date AND p.sex = b.sex
+          AND p.birth_date = r.birth_date AND p.sex = r.sex
     ),
     claimed AS (SELECT id FROM cand GROUP BY id HAVING count(*) = 1),
     one AS (SELECT row_no, (array_agg(id))[1] AS id FROM cand GROUP BY row_no
-            HAVING count(*) = 1)
-    UPDATE dk_b b SET person_id = p.id, assign_nik = true, p_version = p.version,
-        cur_household_id = p.household_id, cur_village_code = p.village_code,
-        cur_kk_hash = b.kk_hash
-    FROM one o JOIN person p ON p.id = o.id
-    WHERE b.row_no = o.row_no AND o.id IN (SELECT id FROM claimed)
-    """,
-    """
-    UPDATE dk_b SET action = CASE
-        WHEN person_id IS NULL AND death_date IS NOT NULL THEN 'dead_unregistered'
-        WHEN person_id IS NULL THEN 'new'
-        WHEN link_hash = row_hash THEN 'unchanged'
-        WHEN p_death_date IS NOT NULL AND death_date IS NULL THEN 'dead_in_registry'
-        WHEN p_death_date IS NOT NULL THEN 'link'
-        WHEN death_date IS NOT NULL THEN 'death'
-    END
-    """,
-    # Temporary tables get no autovacuum: fresh statistics after each pass that moves
-    # rows between actions, or the planner nests loops over what it thinks is empty.
-    "ANALYZE dk_b (action, person_id, kk)",
-    _PERSON_DIFF_SQL,
-    """
-    UPDATE dk_b SET action = CASE
-        WHEN overwrite = '{}' AND fill = '{}' AND NOT moved THEN 'link'
-        WHEN (overwrite <> '{}' OR moved)
-             AND (link_hash IS NULL OR p_version <> link_version) THEN 'conflict'
-        ELSE 'apply' END
-    WHERE action IS NULL
-    """,
-    "ANALYZE dk_b (action, person_id, kk)",
-    # The same disagreement is already waiting for an operator: nothing new.
-    """
-    UPDATE dk_b b SET action = 'unchanged'
-    FROM dukcapil_conflict c
-    WHERE b.action = 'conflict' AND c.record_type = 'person' AND c.status = 'open'
-      AND c.person_id = b.person_id AND c.row_hash = b.row_hash
-    """,
-    """
-    UPDATE dk_bh SET action = CASE WHEN is_new THEN 'new'
-                                   WHEN link_hash = hh_hash THEN 'unchanged' END
-    """,
-    "ANALYZE dk_bh (action, kk)",
-    _HOUSEHOLD_DIFF_SQL,
-    """
-    UPDATE dk_bh SET action = CASE
-        WHEN overwrite = '{}' AND fill = '{}' THEN 'link'
-        WHEN overwrite <> '{}' AND (link_hash IS NULL OR h_version <> link_version)
-             THEN 'conflict'
-        ELSE 'apply' END
-    WHERE action IS NULL
-    """,
-    """
-    UPDATE dk_bh bh SET action = 'unchanged'
-    FROM dukcapil_conflict c
-    WHERE bh.action = 'conflict' AND c.record_type = 'household' AND c.status = 'open'
-      AND c.household_id = bh.household_id AND c.row_hash = bh.hh_hash
-    """,
-    # A new family card is registered only when someone joins it.
-    """
-    UPDATE dk_bh bh SET action = 'skipped'
-    WHERE bh.action = 'new' AND NOT EXISTS (
-        SELECT 1 FROM dk_b b
-        WHERE b.kk = bh.kk AND (b.action = 'new' OR (b.action = 'apply' AND b.moved)))
-    """,
-    "ANALYZE dk_b (action, person_id, kk); ANALYZE dk_bh (action, kk)",
-]
+            HAVING count(*) = 1),
+    assign AS (SELECT o.row_no, o.id FROM one o JOIN claimed c ON c.id = o.id),
+    m AS (
+        SELECT r.*, coalesce(r.nik_person_id, a.id) AS pid, a.id IS NOT NULL AS assign_nik
+        FROM matched r LEFT JOIN assign a ON a.row_no = r.row_no
+    ),
+    d AS (
+        SELECT m.*, p.version AS p_version, p.death_date AS p_death_date,
+               p.household_id AS cur_household_id, p.village_code AS cur_village_code,
+               ch.kk_hash AS cur_kk_hash, mo.id AS known_mother_id,
+               CASE WHEN m.pid IS NULL AND m.death_date IS NOT NULL THEN 'dead_unregistered'
+                    WHEN m.pid IS NULL THEN 'new'
+                    WHEN m.link_hash = m.row_hash THEN 'unchanged'
+                    WHEN p.death_date IS NOT NULL AND m.death_date IS NULL
+                         THEN 'dead_in_registry'
+                    WHEN p.death_date IS NOT NULL THEN 'link'
+                    WHEN m.death_date IS NOT NULL THEN 'death' END AS settled,
+               {_MOVED} AS mv, {_P_OVERWRITE} AS ow, {_P_FILL} AS fl
+        FROM m
+        LEFT JOIN person p ON p.id = m.pid
+        LEFT JOIN household ch ON ch.id = p.household_id
+        -- Mothers already registered; mothers arriving in this batch are found on insert.
+        LEFT JOIN person mo ON mo.nik_hash = m.mother_hash AND mo.merged_into IS NULL
+             AND mo.sex = 2 AND mo.birth_date < m.birth_date
+    ),
+    f AS (
+        SELECT d.*, coalesce(d.settled, {
+    _decide(
+        "d.ow",
+        "d.fl",
+        "d.mv",
+        "d.link_hash IS NOT NULL AND d.p_version = d.link_version",
+        "EXISTS (SELECT 1 FROM dukcapil_conflict c WHERE c.record_type = 'person'"
+        " AND c.status = 'open' AND c.person_id = d.pid AND c.row_hash = d.row_hash)",
+    )
+}) AS action
+        FROM d
+    )
+    SELECT row_no, nik, nik_hash, kk, mother_hash, full_name, birth_place, birth_date, sex,
+           religion, marital_status, relationship, education, occupation, mother_name,
+           death_date, row_hash, kk_hash, target_household_id,
+           CASE WHEN action = 'new' THEN {ID_SQL} ELSE pid END AS person_id,
+           p_version, p_death_date, cur_household_id, cur_village_code, cur_kk_hash,
+           link_hash, link_version,
+           CASE WHEN action = 'new' THEN known_mother_id END AS mother_id, assign_nik, action,
+           CASE WHEN settled IS NULL THEN ow ELSE '{{}}' END AS overwrite,
+           CASE WHEN settled IS NULL THEN fl ELSE '{{}}' END AS fill,
+           settled IS NULL AND mv AS moved
+    FROM f
+    ORDER BY row_no
+"""
+
+# A new family card is registered only when someone joins it.
+_SKIP_SQL = """
+    WITH skipped AS (
+        UPDATE dk_bh bh SET action = 'skipped', household_id = NULL
+        FROM (
+            SELECT kk FROM dk_bh WHERE action = 'new'
+            EXCEPT
+            SELECT kk FROM dk_b WHERE action = 'new' OR (action = 'apply' AND moved)
+        ) s
+        WHERE bh.kk = s.kk
+        RETURNING bh.kk
+    )
+    UPDATE dk_b b SET target_household_id = NULL FROM skipped s WHERE s.kk = b.kk;
+    ANALYZE dk_b;
+"""
+
+# The conflict path's dk_b/dk_bh rows, compared as the batch statements compare them.
+_PERSON_DIFF_SQL = f"""
+    UPDATE dk_b m SET overwrite = {_P_OVERWRITE}, fill = {_P_FILL}, moved = {_MOVED}
+    FROM person p LEFT JOIN household ch ON ch.id = p.household_id
+    WHERE p.id = m.person_id AND m.action IS NULL
+"""
+
+_HOUSEHOLD_DIFF_SQL = "UPDATE dk_bh SET overwrite = {}, fill = {} WHERE action IS NULL".format(
+    *_household_diff("{}", "h_{}")
+)
 
 
 async def seal_new(conn: asyncpg.Connection) -> None:
-    """Ids and ciphertexts for the new households' KK numbers and the new NIKs."""
+    """Ciphertexts of the new households' KK numbers and of the NIKs to write."""
     codec = pii_codec()
-    kks = [r["kk"] for r in await conn.fetch("SELECT kk FROM dk_bh WHERE action = 'new'")]
+    households = await conn.fetch("SELECT kk, household_id FROM dk_bh WHERE action = 'new'")
     people = await conn.fetch(
         "SELECT row_no, nik FROM dk_b WHERE action = 'new' OR assign_nik ORDER BY row_no"
     )
-    if kks:
-        sealed = codec.encrypt_many(kks, KK_CONTEXT)
+    if households:
+        sealed = codec.encrypt_many([r["kk"] for r in households], KK_CONTEXT)
         await conn.copy_records_to_table(
             "dk_new_household",
-            records=[(kk, uuid7(), enc) for kk, enc in zip(kks, sealed, strict=True)],
+            records=[
+                (r["kk"], r["household_id"], enc) for r, enc in zip(households, sealed, strict=True)
+            ],
         )
     if people:
         sealed = codec.encrypt_many([r["nik"] for r in people], NIK_CONTEXT)
         await conn.copy_records_to_table(
             "dk_new_person",
-            records=[(r["row_no"], uuid7(), enc) for r, enc in zip(people, sealed, strict=True)],
+            records=[(r["row_no"], enc) for r, enc in zip(people, sealed, strict=True)],
         )
 
 
@@ -303,40 +361,20 @@ _INSERT_SQL = [
     SELECT n.id, n.kk_enc, bh.kk_hash, bh.village_code, bh.dusun, bh.rw, bh.rt, bh.address
     FROM dk_new_household n JOIN dk_bh bh ON bh.kk = n.kk
     """,
-    "UPDATE dk_bh bh SET household_id = n.id FROM dk_new_household n WHERE n.kk = bh.kk",
-    """
-    UPDATE dk_b b SET target_household_id = bh.household_id
-    FROM dk_bh bh WHERE bh.kk = b.kk AND b.target_household_id IS NULL
-      AND bh.household_id IS NOT NULL
-    """,
-    """
-    UPDATE dk_b b SET person_id = n.id
-    FROM dk_new_person n WHERE n.row_no = b.row_no AND b.action = 'new'
-    """,
-    # Mothers already registered, then mothers arriving in this batch: set on insert.
-    """
-    UPDATE dk_b b SET mother_id = m.id
-    FROM person m
-    WHERE b.action = 'new' AND m.nik_hash = b.mother_hash AND m.merged_into IS NULL
-      AND m.sex = 2 AND m.birth_date < b.birth_date
-    """,
-    """
-    UPDATE dk_b b SET mother_id = n.person_id
-    FROM dk_b n
-    WHERE b.action = 'new' AND b.mother_id IS NULL AND n.nik_hash = b.mother_hash
-      AND n.action = 'new' AND n.sex = 2 AND n.birth_date < b.birth_date
-    """,
     f"""
     INSERT INTO person (id, nik_enc, nik_hash, full_name, sex, birth_date, birth_place,
         religion, education, occupation, marital_status, mother_id, mother_name,
         household_id, relationship, village_code)
     SELECT b.person_id, n.nik_enc, b.nik_hash, b.full_name, b.sex, b.birth_date,
            b.birth_place, b.religion, b.education, b.occupation, b.marital_status,
-           b.mother_id, b.mother_name, b.target_household_id,
+           coalesce(b.mother_id, nm.person_id), b.mother_name, b.target_household_id,
            coalesce(b.relationship, {OTHER_RELATIONSHIP}), h.village_code
     FROM dk_b b
     JOIN dk_new_person n ON n.row_no = b.row_no
     JOIN household h ON h.id = b.target_household_id
+    -- A mother arriving in the same batch (one at most: a NIK the file repeats is rejected).
+    LEFT JOIN dk_b nm ON nm.nik_hash = b.mother_hash AND nm.action = 'new' AND nm.sex = 2
+         AND nm.birth_date < b.birth_date
     WHERE b.action = 'new'
     ORDER BY b.row_no
     """,
@@ -678,14 +716,12 @@ async def reconcile_batch(
     """One batch, inside the caller's transaction; its counts by kind."""
     prefix = publish.id_prefix()
     await publish.begin(conn)
-    await conn.execute(_TABLES_SQL)
-    await conn.execute(_LOAD_HOUSEHOLDS_SQL, batch)
-    await conn.execute(_LOAD_ROWS_SQL, batch)
-    await conn.execute(
-        "CREATE INDEX ON dk_b (kk); CREATE INDEX ON dk_b (person_id); ANALYZE dk_bh; ANALYZE dk_b"
-    )
-    for statement in _CLASSIFY_SQL:
-        await conn.execute(statement)
+    await conn.execute(_WORK_TABLES_SQL + "DROP TABLE IF EXISTS dk_bh, dk_b;")
+    await conn.execute(with_ids(_HOUSEHOLDS_SQL, prefix), batch)
+    await conn.execute("CREATE UNIQUE INDEX ON dk_bh (kk); ANALYZE dk_bh")
+    await conn.execute(with_ids(_PERSONS_SQL, prefix), batch)
+    await conn.execute("CREATE UNIQUE INDEX ON dk_b (row_no); CREATE INDEX ON dk_b (person_id)")
+    await conn.execute(_SKIP_SQL)
     await seal_new(conn)
     await conn.execute("ANALYZE dk_new_household; ANALYZE dk_new_person")
     await apply_rows(conn, ctx, prefix)
@@ -904,7 +940,7 @@ async def resolve_conflict(
     if resolution == "take_dukcapil":
         prefix = publish.id_prefix()
         await publish.begin(conn)
-        await conn.execute(_TABLES_SQL)
+        await conn.execute(_WORK_TABLES_SQL + _CONFLICT_TABLES_SQL)
         ctx = BatchContext(
             import_id=conflict["import_id"],
             extract_date=today,

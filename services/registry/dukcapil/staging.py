@@ -291,7 +291,8 @@ async def _python_copy(
 
 
 async def _code_maps(conn: asyncpg.Connection, layout: ExtractLayout) -> dict[str, dict]:
-    """Each coded column's distinct values -> SIAK code, read by ``mapping``."""
+    """Each coded column's distinct values -> SIAK code, read by ``mapping``, over the
+    rows to check (rows seen unchanged are not normalised again)."""
     present = [
         (name, _col(layout, name)) for name in CODED_COLUMNS if layout.position(name) is not None
     ]
@@ -299,8 +300,8 @@ async def _code_maps(conn: asyncpg.Connection, layout: ExtractLayout) -> dict[st
         return {name: {} for name in CODED_COLUMNS}
     values = ", ".join(f"('{name}', btrim({col}))" for name, col in present)
     rows = await conn.fetch(
-        f"SELECT DISTINCT v.name, v.value FROM dk_raw CROSS JOIN LATERAL (VALUES {values})"
-        " AS v(name, value) WHERE v.value IS NOT NULL"
+        "SELECT DISTINCT v.name, v.value FROM dk_todo JOIN dk_raw USING (row_no)"
+        f" CROSS JOIN LATERAL (VALUES {values}) AS v(name, value) WHERE v.value IS NOT NULL"
     )
     found: dict[str, list[str]] = {name: [] for name in CODED_COLUMNS}
     for r in rows:

@@ -251,7 +251,7 @@ _CHANGED_SQL = """
     FROM rs_values v
     JOIN rs_outcome o ON o.combination = v.combination
     LEFT JOIN krs_assessment k ON k.household_id = v.household_id AND k.is_current
-    WHERE k.id IS NULL OR k.rule_set <> $1 OR k.village_code <> v.village_code
+    WHERE $2 OR k.id IS NULL OR k.rule_set <> $1 OR k.village_code <> v.village_code
        OR k.is_target_family <> v.is_target_family OR k.is_krs IS DISTINCT FROM o.is_krs
        OR k.criteria <> o.criteria
 """
@@ -282,9 +282,12 @@ _STORE_SQL = [
 ]
 
 
-async def _reassess_scope(conn: asyncpg.Connection, as_of: date) -> ReassessResult:
+async def _reassess_scope(
+    conn: asyncpg.Connection, as_of: date, every: bool = False
+) -> ReassessResult:
     """Assess the households in ``rs_scope`` (id, village_code); in the caller's
-    transaction."""
+    transaction. ``every``: store and publish every household's assessment, changed or
+    not (as the per-household path does after a write)."""
     rules = rule_set_for(as_of)
     seconds: dict[str, float] = {}
     mark = time.perf_counter()
@@ -316,7 +319,7 @@ async def _reassess_scope(conn: asyncpg.Connection, as_of: date) -> ReassessResu
         """
     )
     await conn.copy_records_to_table("rs_outcome", records=_outcome_records(rules, combinations))
-    await conn.execute(_CHANGED_SQL, rules.version)
+    await conn.execute(_CHANGED_SQL, rules.version, every)
     lap("compare")
     prefix = uuid7().hex[:24]
     await conn.execute(_RETIRE_SQL)
@@ -376,9 +379,10 @@ async def reassess_region(
 
 
 async def reassess_listed(
-    conn: asyncpg.Connection, as_of: date, households_sql: str
+    conn: asyncpg.Connection, as_of: date, households_sql: str, *, every: bool = False
 ) -> ReassessResult:
     """Reassess the households ``households_sql`` selects (``id, village_code``), in the
-    caller's transaction: the seed's freshly loaded ones."""
+    caller's transaction: the seed's freshly loaded ones, or those a bulk change touched
+    (``every``: a new assessment for each, as the API makes after a write)."""
     await conn.execute(f"CREATE TEMP TABLE rs_scope ON COMMIT DROP AS {households_sql}")
-    return await _reassess_scope(conn, as_of)
+    return await _reassess_scope(conn, as_of, every)
