@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.engine import repository as repo
-from services.reporting.engine.coverage import coverage_counts
+from services.reporting.engine.coverage import CoverageAsk, coverage_counts
 from services.reporting.engine.targets import TARGETS, TargetSpec, intervention_order
 from services.reporting.indicators.catalogue import (
     IndicatorDefinition,
@@ -99,10 +99,6 @@ async def _tally(
             counts[code] = {
                 v: (s[num], s[den] if den else s[num]) for v, s in sums.items() if s["measured"]
             }
-    if "measurement_coverage" in bases:
-        counts["measurement_coverage"] = await repo.measurement_coverage(
-            session, window, kind, start
-        )
     if bases & {"krs_households", "krs_share"}:
         krs = await repo.krs_counts(session, window)
         counts["krs_households"] = krs
@@ -115,21 +111,26 @@ async def _tally(
         }.values(),
         key=lambda s: intervention_order(s.code),
     )
-    if specs:
-        coverage = await coverage_counts(session, window, specs, convergence=with_convergence)
+    tpk_groups = sorted(
+        {d.parameter or "" for d in definitions if d.base_code == "tpk_visit_coverage"}
+    )
+    measured = (kind, start) if "measurement_coverage" in bases else None
+    if specs or tpk_groups or measured:
+        found = await coverage_counts(
+            session, window, CoverageAsk(specs, with_convergence, tpk_groups, measured)
+        )
         for spec in specs:
-            counts[f"coverage:{spec.code}"] = coverage.by_code.get(spec.code, {})
-        counts["convergence"] = coverage.convergence
+            counts[f"coverage:{spec.code}"] = found.by_code.get(spec.code, {})
+        if specs:
+            counts["convergence"] = found.convergence
+        for group in tpk_groups:
+            counts[f"tpk_visit_coverage:{group}"] = found.tpk[group]
+        if measured:
+            counts["measurement_coverage"] = found.measurement
     if "referral_completion_rate" in bases:
         counts["referral_completion_rate"] = await repo.referral_counts(session, window)
     if "referral_median_days" in bases:
         medians["referral_median_days"] = await repo.referral_medians(session, window)
-    tpk_groups = sorted(
-        {d.parameter or "" for d in definitions if d.base_code == "tpk_visit_coverage"}
-    )
-    if tpk_groups:
-        for group, found in (await repo.tpk_counts(session, window, tpk_groups)).items():
-            counts[f"tpk_visit_coverage:{group}"] = found
     if "kampung_kb_sites" in bases:
         levels = await repo.site_levels(session, window)
         for d in definitions:

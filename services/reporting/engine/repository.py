@@ -1,11 +1,11 @@
-"""All SQL behind the indicators: per-village tallies for one period and region scope.
+"""All SQL behind the indicators: per-village tallies for one period and region scope
+(the coverage pass, over persons and households, is in coverage.py).
 
 Every query filters its region column with ``common.scoping.scope_sql`` bound to the
 scope being computed. A person is placed in the village they lived in at the end of
 the period (their residence history); a household, site or referral in its own village.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.scoping import scope_sql
 from services.reporting.engine.ages import latest_birth
-from services.reporting.engine.targets import TPK_HOUSEHOLD_GROUP
 from services.reporting.feeds.growth import SUM_COLUMNS
 
 
@@ -35,7 +34,7 @@ class Window:
 VillageCounts = dict[str, tuple[int, int]]
 
 
-def persons_at_end(extra: str = "") -> str:
+def persons_at_end() -> str:
     """Persons alive on some day of the period, each in their village at its end."""
     alive = (
         "p.merged_into IS NULL AND (p.death_date IS NULL OR p.death_date >= :start)"
@@ -44,7 +43,7 @@ def persons_at_end(extra: str = "") -> str:
     columns = "p.person_id, p.household_id, p.sex, p.birth_date, p.has_nik, p.has_birth_certificate"
     return f"""
         SELECT {columns}, p.village_code FROM person p
-        WHERE NOT p.moved AND {alive} AND {scope_sql("p.village_code")} {extra}
+        WHERE NOT p.moved AND {alive} AND {scope_sql("p.village_code")}
         UNION ALL
         SELECT {columns}, r.village_code FROM person p
         JOIN LATERAL (
@@ -52,21 +51,8 @@ def persons_at_end(extra: str = "") -> str:
             WHERE r.person_id = p.person_id AND r.valid_from <= :end
             ORDER BY r.valid_from DESC LIMIT 1
         ) r ON true
-        WHERE p.moved AND {alive} AND {scope_sql("r.village_code")} {extra}
+        WHERE p.moved AND {alive} AND {scope_sql("r.village_code")}
     """
-
-
-_HOUSEHOLDS_AT_END = f"""
-    SELECT h.household_id, h.village_code, h.welfare_decile,
-           k.is_krs, k.is_target_family, k.criteria
-    FROM household h
-    LEFT JOIN LATERAL (
-        SELECT a.is_krs, a.is_target_family, a.criteria FROM krs_assessment a
-        WHERE a.household_id = h.household_id AND a.assessed_on <= :end
-        ORDER BY a.assessed_on DESC, a.pos_xid DESC, a.pos_id DESC LIMIT 1
-    ) k ON true
-    WHERE h.active AND {scope_sql("h.village_code")}
-"""
 
 
 def aged(alias: str, low_months: int, high_months: int, window: Window) -> str:
@@ -89,25 +75,6 @@ AGE_GROUPS = {
 }
 
 
-def _in_groups(alias: str, groups: Sequence[str], window: Window) -> str:
-    """The person row ``alias`` belongs to one of ``groups`` on some day of the period."""
-    terms = []
-    windowed = [g for g in groups if g not in AGE_GROUPS]
-    if windowed:
-        names = ", ".join(f"'{g}'" for g in windowed)
-        terms.append(
-            f"EXISTS (SELECT 1 FROM person_target_window w WHERE w.person_id = {alias}.person_id"
-            f" AND w.target_group IN ({names}) AND w.start_date <= :end"
-            " AND w.end_date >= :start)"
-        )
-    for group in groups:
-        if group in AGE_GROUPS:
-            low, high, female = AGE_GROUPS[group]
-            sex = f" AND {alias}.sex = 2" if female else ""
-            terms.append(f"({aged(alias, low, high, window)}{sex})")
-    return "(" + " OR ".join(terms) + ")"
-
-
 async def growth_sums(
     session: AsyncSession, kind: str, period_start: date, scope: str
 ) -> dict[str, dict[str, int]]:
@@ -120,27 +87,6 @@ async def growth_sums(
         {"kind": kind, "period_start": period_start, "scope": scope},
     )
     return {r["village_code"]: {c: r[c] for c in SUM_COLUMNS} for r in rows.mappings()}
-
-
-async def measurement_coverage(
-    session: AsyncSession, window: Window, kind: str, period_start: date
-) -> VillageCounts:
-    """(measured, registered under-fives) per village."""
-    # An index-friendly bound first; the exact age test follows.
-    young = "AND p.birth_date > CAST(:start AS date) - interval '61 months'"
-    sql = f"""
-        WITH kids AS ({persons_at_end(young)})
-        SELECT k.village_code, count(g.person_id) AS num, count(*) AS den
-        FROM kids k
-        LEFT JOIN growth_child_period g ON g.period_kind = :kind
-             AND g.period_start = :period_start AND g.person_id = k.person_id
-        WHERE {aged("k", 0, 59, window)}
-        GROUP BY k.village_code
-    """
-    rows = await session.execute(
-        text(sql), {**window.params, "kind": kind, "period_start": period_start}
-    )
-    return {r.village_code: (r.num, r.den) for r in rows}
 
 
 async def krs_counts(session: AsyncSession, window: Window) -> VillageCounts:
@@ -192,54 +138,6 @@ async def referral_medians(session: AsyncSession, window: Window) -> dict[str, t
     """
     rows = await session.execute(text(sql), window.params)
     return {r.code: (float(r.median), r.n) for r in rows}
-
-
-async def tpk_counts(
-    session: AsyncSession, window: Window, groups: Sequence[str]
-) -> dict[str, VillageCounts]:
-    """(visited at least once in the group, targets of the group) per group and village,
-    for every group asked in one pass over the persons (and KRS households)."""
-    person_groups = [g for g in groups if g != TPK_HOUSEHOLD_GROUP]
-    parts = []
-    if person_groups:
-        cases = ", ".join(
-            f"CASE WHEN {_in_groups('pe', [g], window)} THEN '{g}' END" for g in person_groups
-        )
-        parts.append(
-            f"""
-            SELECT t.grp, t.village_code, count(*) AS den, count(v.subject_id) AS num
-            FROM (SELECT pe.person_id, pe.village_code,
-                         unnest(array_remove(ARRAY[{cases}]::text[], NULL)) AS grp
-                  FROM persons pe) t
-            LEFT JOIN visited v ON v.subject_id = t.person_id AND v.target_group = t.grp
-            GROUP BY t.grp, t.village_code"""
-        )
-    if TPK_HOUSEHOLD_GROUP in groups:
-        parts.append(
-            f"""
-            SELECT '{TPK_HOUSEHOLD_GROUP}' AS grp, hh.village_code, count(*) AS den,
-                   count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM visited v
-                       WHERE v.target_group = '{TPK_HOUSEHOLD_GROUP}'
-                         AND (v.subject_id = hh.household_id OR v.subject_id IN (
-                              SELECT m.person_id FROM person m
-                              WHERE m.household_id = hh.household_id)))) AS num
-            FROM households hh WHERE hh.is_krs IS TRUE
-            GROUP BY hh.village_code"""
-        )
-    sql = f"""
-        WITH persons AS ({persons_at_end()}),
-        households AS ({_HOUSEHOLDS_AT_END}),
-        visited AS MATERIALIZED (
-            SELECT DISTINCT subject_id, target_group FROM tpk_visit
-            WHERE visited_on BETWEEN :start AND :end
-        )
-        {" UNION ALL ".join(parts)}
-    """
-    found: dict[str, VillageCounts] = {g: {} for g in groups}
-    for r in await session.execute(text(sql), window.params):
-        found[r.grp][r.village_code] = (r.num, r.den)
-    return found
 
 
 async def site_levels(session: AsyncSession, window: Window) -> dict[str, dict[str, int]]:

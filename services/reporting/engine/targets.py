@@ -80,21 +80,30 @@ TARGETS: dict[str, TargetSpec] = {
 }
 
 
-def growth_condition(spec: TargetSpec, alias: str) -> str | None:
-    """The spec's condition on the latest measurement (``class_wfl``, ``oedema`` and
-    ``muac_cm`` of the row ``alias``) as SQL, or None if it has none. The growth_status
-    read model keeps the spans where one of these can hold, and only those."""
+def growth_terms(spec: TargetSpec) -> list[str]:
+    """The spec's conditions on the latest measurement, as SQL over its columns
+    ``class_wfl``, ``oedema`` and ``muac_cm``."""
     terms = []
     if spec.growth == "severe_acute_malnutrition":
-        terms.append(
-            f"({alias}.class_wfl = 'severely_wasted' OR {alias}.oedema"
-            f" OR {alias}.muac_cm < {SAM_MUAC_CM})"
-        )
+        terms.append(f"(class_wfl = 'severely_wasted' OR oedema OR muac_cm < {SAM_MUAC_CM})")
     elif spec.growth == "moderate_wasting":
-        terms.append(f"{alias}.class_wfl = 'wasted'")
+        terms.append("class_wfl = 'wasted'")
     if spec.max_muac_cm is not None:
-        terms.append(f"{alias}.muac_cm < {float(spec.max_muac_cm)}")
-    return " AND ".join(f"({t})" for t in terms) or None
+        terms.append(f"muac_cm < {float(spec.max_muac_cm)}")
+    return terms
+
+
+# Every condition on the latest measurement that some target has: bit i of the
+# growth_status read model's ``conditions`` is GROWTH_TERMS[i]. Changing a condition
+# here means rebuilding the read models (kkb reporting rebuild).
+GROWTH_TERMS: tuple[str, ...] = tuple(
+    dict.fromkeys(t for s in TARGETS.values() for t in growth_terms(s))
+)
+
+
+def growth_mask(spec: TargetSpec) -> int:
+    """The bits of growth_status.conditions that must all be set for ``spec``."""
+    return sum(1 << GROWTH_TERMS.index(t) for t in growth_terms(spec))
 
 
 def intervention_order(code: str) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import local_date
 from common.feed import FeedEvent
-from services.reporting.feeds import growth, growth_status
+from services.reporting.feeds import growth, growth_status, krs_status
 from services.reporting.feeds.projection import (
     PERSON_EVENTS,
     PersonState,
@@ -424,6 +424,7 @@ async def apply_registry_batch(session: AsyncSession, events: list[FeedEvent]) -
     await write_persons(session, list(changed.values()))
     await run(session, _UPSERT_HOUSEHOLD, households)
     await run(session, _INSERT_KRS, assessments)
+    await krs_status.refresh(session, [a["household_id"] for a in assessments])
     await growth.prepare(session)
     await run(session, _WRITE_MEASUREMENTS, measurements)
     if measurements:
