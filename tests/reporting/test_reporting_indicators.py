@@ -3,6 +3,7 @@ population (tests/reporting/bulungan.py: who was born when, measured how, delive
 what), consumed by the reporting service from the registry and interventions feeds."""
 
 from services.reporting.periods import Period, PeriodKind
+from services.reporting.regions import region_index
 from tests.reporting.bulungan import D1, D2, PROVINCE, REGENCY
 from tests.reporting.population import VILLAGE_A, VILLAGE_B, VILLAGE_C, pair, today, values
 
@@ -90,6 +91,29 @@ def test_breakdown_lists_child_regions(bulungan, admin):
     assert pair(children[VILLAGE_B]) == (0, 2)
     assert pair(children["65.01.01.2005"]) == (0, 0)
     assert children["65.01.01.2005"]["value"] is None
+
+
+def test_breakdown_lists_every_village_of_the_regency(bulungan, admin):
+    codes = ["stunting_prevalence", "coverage:S7", "convergence"]
+    resp = admin.get(
+        "/v1/reporting/values",
+        params={
+            "indicator": codes,
+            "region": REGENCY,
+            "period": "2026-Q1",
+            "breakdown": "villages",
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    villages = region_index().villages(REGENCY)
+    for item in resp.json()["indicators"]:
+        rows = {c["region"]["code"]: c for c in item["children"]}
+        assert list(rows) == villages, item["code"]
+        assert {r["region"]["level"] for r in rows.values()} == {"village"}
+        for village in (VILLAGE_A, VILLAGE_B, VILLAGE_C):  # as asked village by village
+            alone = values(admin, [item["code"]], village, "2026-Q1")[item["code"]]
+            assert pair(rows[village]) == pair(alone), (item["code"], village)
+            assert rows[village]["value"] == alone["value"]
 
 
 def test_family_risk(bulungan, admin):

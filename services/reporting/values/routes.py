@@ -34,6 +34,7 @@ from services.reporting.values.schemas import (
     ValuesRead,
 )
 from services.reporting.values.service import (
+    Breakdown,
     Shown,
     ValuesResult,
     consistent_snapshot,
@@ -124,7 +125,7 @@ async def _values(
     indicator: list[str],
     region: str,
     period: str,
-    breakdown: str,
+    breakdown: Breakdown,
     threshold: int,
 ) -> ValuesResult:
     await consistent_snapshot(session)
@@ -139,7 +140,7 @@ async def _values(
         place,
         when,
         definitions,
-        breakdown=breakdown == "children",
+        breakdown=breakdown,
         threshold=threshold,
     )
 
@@ -158,7 +159,11 @@ async def get_values(
     region: RegionParam,
     period: PeriodParam,
     breakdown: Annotated[
-        Literal["none", "children"], Query(description="children: one row per child region")
+        Breakdown,
+        Query(
+            description="children: one row per child region; villages: one row per village "
+            "within the region"
+        ),
     ] = "none",
     format: FormatParam = "json",
     lang: LangParam = None,
@@ -192,7 +197,7 @@ async def export_values(
     indicator: IndicatorParam,
     region: RegionParam,
     period: PeriodParam,
-    breakdown: Annotated[Literal["none", "children"], Query()] = "children",
+    breakdown: Annotated[Breakdown, Query()] = "children",
     format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx",
     lang: LangParam = None,
 ) -> Response:

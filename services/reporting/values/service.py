@@ -11,7 +11,7 @@ different requests cannot be combined to recover a withheld one.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,9 @@ from services.reporting.regions import Region, RegionIndex
 from services.reporting.suppression import Cell, SuppressionReason, suppress
 
 REGION = {"en": "Region", "id": "Wilayah"}
+# none: the region alone; children: one row per child region; villages: one row per
+# village within the region (every village of a regency in one answer).
+Breakdown = Literal["none", "children", "villages"]
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,15 @@ class ValuesResult:
 async def consistent_snapshot(session: AsyncSession) -> None:
     """Every query of the request sees the same data, even while a batch commits: the
     current period, the previous one and the feed positions reported agree. Must be
-    the transaction's first statement."""
+    the transaction's first statement.
+
+    Each query is planned for its own period and region (a prepared statement would
+    otherwise fall back to a generic plan after five runs), and without JIT: the tallies
+    over a regency cross ``jit_above_cost``, and compiling their expressions took
+    100-300 ms a query, more than running them."""
     await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def is_protected(caller: Identity) -> bool:
@@ -192,7 +202,7 @@ async def query_values(
     period: Period,
     definitions: Sequence[IndicatorDefinition],
     *,
-    breakdown: bool,
+    breakdown: Breakdown,
     threshold: int,
 ) -> ValuesResult:
     protected = is_protected(caller)
@@ -209,13 +219,13 @@ async def query_values(
         protected=protected,
         threshold=threshold,
     )
-    children = regions.children(region.code) if breakdown else []
+    children = _breakdown(regions, region, breakdown)
     results = []
     for definition, current, previous in zip(definitions, now, before, strict=True):
         row = _row(regions, definition, region.code, current, previous)
         child_rows = (
             [_row(regions, definition, c, current, previous) for c in children]
-            if breakdown
+            if breakdown != "none"
             else None
         )
         results.append(IndicatorResult(definition, row, child_rows))
@@ -228,6 +238,14 @@ async def query_values(
         indicators=results,
         data_cutoff=await data_cutoff(session),
     )
+
+
+def _breakdown(regions: RegionIndex, region: Region, breakdown: Breakdown) -> list[str]:
+    if breakdown == "children":
+        return regions.children(region.code)
+    if breakdown == "villages":
+        return [c for c in regions.villages(region.code) if c != region.code]
+    return []
 
 
 async def data_cutoff(session: AsyncSession) -> dict[str, Any]:
