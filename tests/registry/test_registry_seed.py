@@ -73,6 +73,13 @@ async def test_seed_counts_and_feed(db_url, seeded):
             )
             == HOUSEHOLDS
         )
+        misplaced = await _count(
+            conn,
+            "SELECT count(*) FROM life_event e JOIN person p ON p.id = e.person_id"
+            f" WHERE p.{in_regency} AND (e.household_id IS DISTINCT FROM p.household_id"
+            " OR e.village_code <> p.village_code)",
+        )
+        assert misplaced == 0
         rows = await conn.fetch(
             "SELECT type, count(*) AS n FROM outbox_event"
             " WHERE region_code LIKE $1 || '.%' GROUP BY type",
