@@ -8,7 +8,8 @@
    HTTP against the real registry process (cold, then warm), for the regency and with
    filters.
 
-    .venv/bin/python bench/bench_registry.py [--households 100000] [--krs-households 150000]
+    .venv/bin/python -m bench.bench_registry [--households 100000] [--krs-households 150000]
+        [--seed-only]
 """
 
 import argparse
@@ -137,6 +138,9 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--krs-households", type=int, default=150_000)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument(
+        "--seed-only", action="store_true", help="only part 1 (the seed and its plain COPY)"
+    )
     args = parser.parse_args()
     results: dict = {"machine": machine(), "load_average": os.getloadavg()}
     with scratch_database("registry_seed") as db_url:
@@ -148,9 +152,10 @@ def main() -> None:
             "plain_copy_seconds": round(plain, 2),
             "ratio_to_plain_copy": round(seeded["seconds"] / plain, 1),
         }
-    with scratch_database("registry_krs") as db_url:
-        results["krs_seed"] = asyncio.run(seed(db_url, args.krs_households))
-        results["krs_list"] = krs_list(db_url, args.repeat)
+    if not args.seed_only:
+        with scratch_database("registry_krs") as db_url:
+            results["krs_seed"] = asyncio.run(seed(db_url, args.krs_households))
+            results["krs_list"] = krs_list(db_url, args.repeat)
     results["load_average_after"] = os.getloadavg()
     print(json.dumps(results, indent=2, default=str))
 
