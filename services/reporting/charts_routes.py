@@ -28,11 +28,11 @@ from services.reporting.values.routes import (
     series_points,
 )
 from services.reporting.values.service import (
-    consistent_snapshot,
     is_protected,
     require_region,
     shown_tree,
 )
+from services.reporting.values.snapshot import consistent_snapshot
 
 router = APIRouter(
     prefix="/v1/reporting/charts",

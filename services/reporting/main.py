@@ -11,6 +11,7 @@ from services.reporting.publications.routes import router as publications_router
 from services.reporting.scorecard_routes import router as scorecard_router
 from services.reporting.settings import ReportingSettings
 from services.reporting.values.routes import router as values_router
+from services.reporting.values.snapshot import close_second_connections, open_second_connections
 
 
 def create_app() -> FastAPI:
@@ -28,6 +29,6 @@ def create_app() -> FastAPI:
             charts_router,
             scorecard_router,
         ],
-        on_startup=[start_consumers],
-        on_shutdown=[stop_consumers],
+        on_startup=[start_consumers, open_second_connections],
+        on_shutdown=[stop_consumers, close_second_connections],
     )

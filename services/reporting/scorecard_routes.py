@@ -24,11 +24,11 @@ from services.reporting.scorecard import (
 from services.reporting.values.routes import LangParam, RegionParam, language
 from services.reporting.values.service import (
     Shown,
-    consistent_snapshot,
     is_protected,
     require_region,
     shown_tree,
 )
+from services.reporting.values.snapshot import consistent_snapshot
 
 router = APIRouter(prefix="/v1/reporting", tags=["scorecard"])
 

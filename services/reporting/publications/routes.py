@@ -29,12 +29,12 @@ from services.reporting.publications import repository as repo
 from services.reporting.regions import region_index
 from services.reporting.values.schemas import PeriodRead, RegionRead
 from services.reporting.values.service import (
-    consistent_snapshot,
     data_cutoff,
     is_protected,
     require_region,
     shown_figures,
 )
+from services.reporting.values.snapshot import consistent_snapshot
 
 router = APIRouter(prefix="/v1/reporting/publications", tags=["publications"])
 

@@ -37,12 +37,12 @@ from services.reporting.values.service import (
     Breakdown,
     Shown,
     ValuesResult,
-    consistent_snapshot,
     is_protected,
     query_values,
     require_region,
     shown_tree,
 )
+from services.reporting.values.snapshot import consistent_snapshot
 
 router = APIRouter(prefix="/v1/reporting", tags=["reporting"])
 
@@ -120,6 +120,7 @@ def _definition_out(d: IndicatorDefinition) -> IndicatorDefinitionRead:
 
 
 async def _values(
+    request: Request,
     session: AsyncSession,
     caller: Identity,
     indicator: list[str],
@@ -142,6 +143,7 @@ async def _values(
         definitions,
         breakdown=breakdown,
         threshold=threshold,
+        second=getattr(request.app.state, "second_sessions", None),
     )
 
 
@@ -171,7 +173,9 @@ async def get_values(
     if format != "json":
         require_export(caller)
     threshold = request.app.state.settings.small_cell_threshold
-    result = await _values(session, caller, indicator, region, period, breakdown, threshold)
+    result = await _values(
+        request, session, caller, indicator, region, period, breakdown, threshold
+    )
     if format == "json":
         return ValuesRead.of(result)
     chosen = language(lang)
@@ -202,7 +206,9 @@ async def export_values(
     lang: LangParam = None,
 ) -> Response:
     threshold = request.app.state.settings.small_cell_threshold
-    result = await _values(session, caller, indicator, region, period, breakdown, threshold)
+    result = await _values(
+        request, session, caller, indicator, region, period, breakdown, threshold
+    )
     chosen = language(lang)
     return tables.download(
         tables.value_rows(result, chosen),

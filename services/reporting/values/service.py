@@ -8,13 +8,13 @@ withheld pattern of a period is therefore the same in every answer, so figures f
 different requests cannot be combined to recover a withheld one.
 """
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.errors import not_found
 from common.identity import Identity
@@ -26,6 +26,7 @@ from services.reporting.indicators.formulas import Change, change
 from services.reporting.periods import Period
 from services.reporting.regions import Region, RegionIndex
 from services.reporting.suppression import Cell, SuppressionReason, suppress
+from services.reporting.values.snapshot import sharing_snapshot
 
 REGION = {"en": "Region", "id": "Wilayah"}
 # none: the region alone; children: one row per child region; villages: one row per
@@ -76,20 +77,6 @@ class ValuesResult:
     min_denominator: int
     indicators: list[IndicatorResult]
     data_cutoff: dict[str, Any]
-
-
-async def consistent_snapshot(session: AsyncSession) -> None:
-    """Every query of the request sees the same data, even while a batch commits: the
-    current period, the previous one and the feed positions reported agree. Must be
-    the transaction's first statement.
-
-    Each query is planned for its own period and region (a prepared statement would
-    otherwise fall back to a generic plan after five runs), and without JIT: the tallies
-    over a regency cross ``jit_above_cost``, and compiling their expressions took
-    100-300 ms a query, more than running them."""
-    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-    await session.execute(text("SET LOCAL jit = off"))
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def is_protected(caller: Identity) -> bool:
@@ -204,21 +191,24 @@ async def query_values(
     *,
     breakdown: Breakdown,
     threshold: int,
+    second: async_sessionmaker[AsyncSession] | None = None,
 ) -> ValuesResult:
+    """With ``second`` sessions, the previous period is computed on a connection of its
+    own, at the same time and on the same snapshot."""
     protected = is_protected(caller)
     previous_period = period.previous()
-    now = await shown_tree(
-        session, regions, definitions, period, region, protected=protected, threshold=threshold
-    )
-    before = await shown_tree(
-        session,
-        regions,
-        definitions,
-        previous_period,
-        region,
-        protected=protected,
-        threshold=threshold,
-    )
+
+    async def tree(on: AsyncSession, when: Period) -> list[ShownTree]:
+        return await shown_tree(
+            on, regions, definitions, when, region, protected=protected, threshold=threshold
+        )
+
+    if second is None:
+        now = await tree(session, period)
+        before = await tree(session, previous_period)
+    else:
+        async with sharing_snapshot(session, second) as other:
+            now, before = await asyncio.gather(tree(session, period), tree(other, previous_period))
     children = _breakdown(regions, region, breakdown)
     results = []
     for definition, current, previous in zip(definitions, now, before, strict=True):
