@@ -5,6 +5,7 @@ into an empty registry, then the next extract (5% changed) on top of it.
     .venv/bin/python -m bench.profile_dukcapil [PERSONS] [BATCH_ROWS]
 """
 import asyncio
+import os
 import sys
 import time
 from collections import defaultdict
@@ -20,11 +21,23 @@ TIMES: dict[str, list[float]] = defaultdict(list)
 _orig = {name: getattr(asyncpg.Connection, name) for name in ("execute", "fetch", "fetchval")}
 
 
+# PROFILE_EXPLAIN=<prefix>: statements starting so run under EXPLAIN (ANALYZE, BUFFERS)
+# (which executes them too), and their plans are printed.
+EXPLAIN = os.environ.get("PROFILE_EXPLAIN", "")
+
+
 def _timed(name: str):
     original = _orig[name]
 
     async def call(self, query, *args, **kw):
         started = time.perf_counter()
+        if EXPLAIN and name == "execute" and query.lstrip().startswith(EXPLAIN):
+            plan = await _orig["fetch"](self, "EXPLAIN (ANALYZE, BUFFERS) " + query, *args)
+            print("\n".join(r[0] for r in plan), flush=True)
+            TIMES["EXPLAINED " + " ".join(query.split())[:100]].append(
+                time.perf_counter() - started
+            )
+            return None
         try:
             return await original(self, query, *args, **kw)
         finally:

@@ -61,6 +61,12 @@ class BatchContext:
     actor: str
 
 
+def _norm_differs(registry: str, extract: str) -> str:
+    """The two texts differ once normalised; the plain comparison first spares the
+    regular expressions for the usual equal pair (a NULL side gives NULL either way)."""
+    return f"({registry} <> {extract} AND {_norm(registry)} <> {_norm(extract)})"
+
+
 def _norm(expr: str) -> str:
     """``mapping.normalise_text`` in SQL: case, apostrophes and punctuation folded."""
     return (
@@ -109,7 +115,7 @@ def _person_diff(row: str, reg: str, moved: str) -> tuple[str, str]:
 
     def differs(f: str) -> str:
         if f in ("full_name", "birth_place", "mother_name"):
-            return f"{_norm(f'{reg}.{f}')} <> {_norm(f'{row}.{f}')}"
+            return _norm_differs(f"{reg}.{f}", f"{row}.{f}")
         return f"{reg}.{f} <> {row}.{f}"
 
     fields = [f for f in PERSON_FIELDS if f != "relationship"]
@@ -145,14 +151,14 @@ def _household_diff(row: str, reg: str) -> tuple[str, str]:
         f"CASE WHEN {row.format('village_code')} <> {reg.format('village_code')}"
         " THEN 'village_code' END",
         *(
-            f"CASE WHEN {_norm(reg.format(f))} <> {_norm(row.format(f))} THEN '{f}' END"
+            f"CASE WHEN {_norm_differs(reg.format(f), row.format(f))} THEN '{f}' END"
             for f in ("dusun",)
         ),
         *(
             f"CASE WHEN ltrim({reg.format(f)}, '0') <> ltrim({row.format(f)}, '0') THEN '{f}' END"
             for f in ("rw", "rt")
         ),
-        f"CASE WHEN {_norm(reg.format('address'))} <> {_norm(row.format('address'))}"
+        f"CASE WHEN {_norm_differs(reg.format('address'), row.format('address'))}"
         " THEN 'address' END",
     ]
     fill = [
@@ -215,8 +221,16 @@ _HOUSEHOLDS_SQL = f"""
     ) x
 """
 
-_MOVED = "(p.household_id IS NULL OR ch.kk_hash IS DISTINCT FROM m.kk_hash)"
+_MOVED = "(p.household_id IS NULL OR p.kk_hash IS DISTINCT FROM m.kk_hash)"
 _P_OVERWRITE, _P_FILL = _person_diff("m", "p", _MOVED)
+# What needs no comparison: a new person, a row the last import saw, deaths.
+_P_SETTLED = """CASE WHEN m.pid IS NULL AND m.death_date IS NOT NULL THEN 'dead_unregistered'
+                    WHEN m.pid IS NULL THEN 'new'
+                    WHEN m.link_hash = m.row_hash THEN 'unchanged'
+                    WHEN p.death_date IS NOT NULL AND m.death_date IS NULL
+                         THEN 'dead_in_registry'
+                    WHEN p.death_date IS NOT NULL THEN 'link'
+                    WHEN m.death_date IS NOT NULL THEN 'death' END"""
 
 # $1 batch. One row per valid person row of the batch, matched and decided (see the
 # module's docstring); new people get their ids here.
@@ -227,12 +241,18 @@ _PERSONS_SQL = f"""
                r.birth_date, r.sex, r.religion, r.marital_status, r.relationship,
                r.education, r.occupation, r.mother_name, r.death_date, r.row_hash,
                bh.kk_hash, bh.household_id AS target_household_id, bh.is_new,
-               np.id AS nik_person_id, l.row_hash AS link_hash,
-               l.person_version AS link_version
+               np.id AS nik_person_id, np.link_hash, np.link_version
         FROM dk_row r
         JOIN dk_bh bh ON bh.kk = r.kk
-        LEFT JOIN person np ON np.nik_hash = r.nik_hash AND np.merged_into IS NULL
-        LEFT JOIN dukcapil_person_link l ON l.person_id = np.id
+        -- LATERAL ... LIMIT 1 (at most one row anyway): a batch is a small part of the
+        -- registry, and an index probe per row beats the scan and hash of a million
+        -- people the planner would otherwise choose, for each of the three lookups.
+        LEFT JOIN LATERAL (
+            SELECT x.id, l.row_hash AS link_hash, l.person_version AS link_version
+            FROM person x LEFT JOIN dukcapil_person_link l ON l.person_id = x.id
+            WHERE x.nik_hash = r.nik_hash AND x.merged_into IS NULL
+            LIMIT 1
+        ) np ON true
         WHERE r.batch = $1 AND r.ok
     ),
     cand AS (
@@ -255,21 +275,23 @@ _PERSONS_SQL = f"""
     d AS (
         SELECT m.*, p.version AS p_version, p.death_date AS p_death_date,
                p.household_id AS cur_household_id, p.village_code AS cur_village_code,
-               ch.kk_hash AS cur_kk_hash, mo.id AS known_mother_id,
-               CASE WHEN m.pid IS NULL AND m.death_date IS NOT NULL THEN 'dead_unregistered'
-                    WHEN m.pid IS NULL THEN 'new'
-                    WHEN m.link_hash = m.row_hash THEN 'unchanged'
-                    WHEN p.death_date IS NOT NULL AND m.death_date IS NULL
-                         THEN 'dead_in_registry'
-                    WHEN p.death_date IS NOT NULL THEN 'link'
-                    WHEN m.death_date IS NOT NULL THEN 'death' END AS settled,
-               {_MOVED} AS mv, {_P_OVERWRITE} AS ow, {_P_FILL} AS fl
+               p.kk_hash AS cur_kk_hash, mo.id AS known_mother_id,
+               {_P_SETTLED} AS settled, {_MOVED} AS mv,
+               -- Only rows still undecided are compared (the regular expressions cost).
+               CASE WHEN {_P_SETTLED} IS NULL THEN {_P_OVERWRITE} END AS ow,
+               CASE WHEN {_P_SETTLED} IS NULL THEN {_P_FILL} END AS fl
         FROM m
-        LEFT JOIN person p ON p.id = m.pid
-        LEFT JOIN household ch ON ch.id = p.household_id
+        LEFT JOIN LATERAL (
+            SELECT x.*, h.kk_hash FROM person x LEFT JOIN household h ON h.id = x.household_id
+            WHERE x.id = m.pid LIMIT 1
+        ) p ON true
         -- Mothers already registered; mothers arriving in this batch are found on insert.
-        LEFT JOIN person mo ON mo.nik_hash = m.mother_hash AND mo.merged_into IS NULL
-             AND mo.sex = 2 AND mo.birth_date < m.birth_date
+        LEFT JOIN LATERAL (
+            SELECT x.id FROM person x
+            WHERE x.nik_hash = m.mother_hash AND x.merged_into IS NULL AND x.sex = 2
+              AND x.birth_date < m.birth_date
+            LIMIT 1
+        ) mo ON true
     ),
     f AS (
         SELECT d.*, coalesce(d.settled, {
@@ -311,13 +333,13 @@ _SKIP_SQL = """
         RETURNING bh.kk
     )
     UPDATE dk_b b SET target_household_id = NULL FROM skipped s WHERE s.kk = b.kk;
-    ANALYZE dk_b;
+    ANALYZE dk_b (row_no, action, person_id, kk, target_household_id);
 """
 
 # The conflict path's dk_b/dk_bh rows, compared as the batch statements compare them.
 _PERSON_DIFF_SQL = f"""
     UPDATE dk_b m SET overwrite = {_P_OVERWRITE}, fill = {_P_FILL}, moved = {_MOVED}
-    FROM person p LEFT JOIN household ch ON ch.id = p.household_id
+    FROM (SELECT x.*, h.kk_hash FROM person x LEFT JOIN household h ON h.id = x.household_id) p
     WHERE p.id = m.person_id AND m.action IS NULL
 """
 
@@ -747,10 +769,9 @@ _PRESENT_SQL = """
     DROP TABLE IF EXISTS dk_present;
     CREATE TEMP TABLE dk_present ON COMMIT DROP AS
     SELECT person_id AS id FROM dk_matched
-    UNION
+    UNION ALL  -- repeats are harmless to the anti-join below, and a sort is not
     SELECT p.id FROM dk_row r JOIN person p ON p.nik_hash = r.nik_hash
     WHERE r.nik_hash IS NOT NULL AND p.merged_into IS NULL;
-    CREATE UNIQUE INDEX ON dk_present (id);
     ANALYZE dk_present;
 """
 
