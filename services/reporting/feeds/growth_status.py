@@ -24,17 +24,16 @@ def _conditions() -> str:
     )
 
 
-def spans_of(persons: str) -> str:
-    """SQL selecting the growth_status rows of the persons that ``persons`` (a query
-    with a ``person_id`` column) lists."""
+def spans_of(measurements: str) -> str:
+    """SQL selecting the growth_status rows of the persons whose measurements
+    ``measurements`` (a FROM item named ``m``, superseded rows left out) lists."""
     return f"""
         WITH latest AS (
             SELECT person_id, visit_date, {_conditions()} AS conditions
             FROM (
                 SELECT DISTINCT ON (m.person_id, m.visit_date)
                        m.person_id, m.visit_date, m.class_wfl, m.oedema, m.muac_cm
-                FROM measurement m
-                WHERE m.person_id IN ({persons}) AND NOT m.superseded
+                FROM {measurements}
                 ORDER BY m.person_id, m.visit_date, m.pos_xid DESC, m.pos_id DESC
             ) m
         ),
@@ -55,7 +54,14 @@ def spans_of(persons: str) -> str:
 
 
 _INSERT = "INSERT INTO growth_status (person_id, valid_from, valid_to, conditions)"
-_TOUCHED = "SELECT person_id FROM growth_key"
+# Person by person through the person index, whatever the statistics say (a join with
+# the batch's persons was planned as a scan of every measurement, 0.27 s a batch).
+_TOUCHED = """
+    unnest(CAST(:ids AS uuid[])) AS x(person_id)
+    CROSS JOIN LATERAL (SELECT * FROM measurement m
+                        WHERE m.person_id = x.person_id AND NOT m.superseded
+                        OFFSET 0) m  -- kept a sub-select: not flattened into a join
+"""
 
 
 def _fill(persons: str) -> str:
@@ -65,13 +71,21 @@ def _fill(persons: str) -> str:
 async def refresh_touched(session: AsyncSession) -> None:
     """Rebuild the spans of the persons keyed in ``growth_key`` (every person whose
     measurements the batch wrote, corrected or superseded; see growth.keys_from_visits)."""
-    await session.execute(text(f"DELETE FROM growth_status WHERE person_id IN ({_TOUCHED})"))
-    await session.execute(text(_fill(_TOUCHED)))
+    ids = (
+        await session.execute(text("SELECT array_agg(DISTINCT person_id) FROM growth_key"))
+    ).scalar_one()
+    if not ids:
+        return
+    params = {"ids": ids}
+    await session.execute(
+        text("DELETE FROM growth_status WHERE person_id = ANY(CAST(:ids AS uuid[]))"), params
+    )
+    await session.execute(text(_fill(_TOUCHED)), params)
 
 
 def fill_all_sql() -> str:
     """The statement filling growth_status from every measurement (the migration's)."""
-    return _fill("SELECT person_id FROM measurement")
+    return _fill("(SELECT * FROM measurement WHERE NOT superseded) m")
 
 
 async def rebuild_all(session: AsyncSession) -> None:
