@@ -88,12 +88,32 @@ class RegionValueRead(FigureRead):
     change: ChangeRead | None
 
     @classmethod
-    def of_row(cls, row: RegionRow) -> "RegionValueRead":
-        return cls(
-            **FigureRead.of(row.current).model_dump(),
-            region=RegionRead.of(row.region),
-            previous=FigureRead.of(row.previous),
-            change=ChangeRead.of(row.change),
+    def of_row(cls, row: RegionRow, region: RegionRead | None = None) -> "RegionValueRead":
+        """``region``: the row's region already as read (a region recurs once per
+        indicator). Built without validation: the values come typed from the engine, and
+        an answer for every village of a regency has 12,000 rows (0.2 s validated)."""
+        current, previous = row.current, row.previous
+        moved = row.change
+        return cls.model_construct(
+            numerator=current.numerator,
+            denominator=current.denominator,
+            value=current.value,
+            suppressed=current.suppressed.value if current.suppressed else None,
+            region=region or RegionRead.of(row.region),
+            previous=FigureRead.model_construct(
+                numerator=previous.numerator,
+                denominator=previous.denominator,
+                value=previous.value,
+                suppressed=previous.suppressed.value if previous.suppressed else None,
+            ),
+            change=None
+            if moved is None
+            else ChangeRead.model_construct(
+                absolute=moved.absolute,
+                relative=moved.relative,
+                trend=moved.trend.value,
+                assessment=moved.assessment.value,
+            ),
         )
 
 
@@ -132,6 +152,14 @@ class ValuesRead(BaseModel):
 
     @classmethod
     def of(cls, result: ValuesResult) -> "ValuesRead":
+        regions: dict[str, RegionRead] = {}
+
+        def child(row: RegionRow) -> RegionValueRead:
+            code = row.region.code
+            if code not in regions:
+                regions[code] = RegionRead.of(row.region)
+            return RegionValueRead.of_row(row, regions[code])
+
         return cls(
             region=RegionRead.of(result.region),
             period=PeriodRead.of(result.period),
@@ -142,9 +170,7 @@ class ValuesRead(BaseModel):
                 IndicatorValueRead(
                     **IndicatorRef.of(i.definition).model_dump(),
                     **RegionValueRead.of_row(i.row).model_dump(),
-                    children=[RegionValueRead.of_row(c) for c in i.children]
-                    if i.children is not None
-                    else None,
+                    children=[child(c) for c in i.children] if i.children is not None else None,
                 )
                 for i in result.indicators
             ],
