@@ -49,6 +49,16 @@ class Figure:
     basis: int | None
 
 
+# Indicators counted by the pass over every person and household (engine/coverage.py).
+POPULATION_PASS = frozenset(
+    {"coverage", "convergence", "tpk_visit_coverage", "measurement_coverage"}
+)
+
+
+def needs_population_pass(definitions: Sequence[IndicatorDefinition]) -> bool:
+    return any(d.base_code in POPULATION_PASS for d in definitions)
+
+
 def growth_key(period: Period) -> tuple[str, date]:
     kind = {
         PeriodKind.MONTH: "M",

@@ -177,7 +177,9 @@ async def get_values(
         request, session, caller, indicator, region, period, breakdown, threshold
     )
     if format == "json":
-        return ValuesRead.of(result)
+        # Serialised once by the model itself: FastAPI would validate the answer again
+        # and encode it through a dict (0.15 s more for every village of a regency).
+        return Response(ValuesRead.of(result).model_dump_json(), media_type="application/json")
     chosen = language(lang)
     return tables.download(
         tables.value_rows(result, chosen),

@@ -20,7 +20,11 @@ from common.errors import not_found
 from common.identity import Identity
 from common.scoping import in_scope
 from services.reporting.engine import repository as repo
-from services.reporting.engine.compute import RegionFigures, compute_tree
+from services.reporting.engine.compute import (
+    RegionFigures,
+    compute_tree,
+    needs_population_pass,
+)
 from services.reporting.indicators.catalogue import IndicatorDefinition
 from services.reporting.indicators.formulas import Change, change
 from services.reporting.periods import Period
@@ -194,7 +198,8 @@ async def query_values(
     second: async_sessionmaker[AsyncSession] | None = None,
 ) -> ValuesResult:
     """With ``second`` sessions, the previous period is computed on a connection of its
-    own, at the same time and on the same snapshot."""
+    own, at the same time and on the same snapshot, when the pass over every person and
+    household is asked for (the other tallies take milliseconds)."""
     protected = is_protected(caller)
     previous_period = period.previous()
 
@@ -203,7 +208,7 @@ async def query_values(
             on, regions, definitions, when, region, protected=protected, threshold=threshold
         )
 
-    if second is None:
+    if second is None or not needs_population_pass(definitions):
         now = await tree(session, period)
         before = await tree(session, previous_period)
     else:
