@@ -1,7 +1,7 @@
 """Dukcapil extract import: a 1,000,000-person extract into an empty registry, the next
 month's extract with 5% changed, the same file again, against a plain COPY of the file.
 
-    .venv/bin/python -m bench.bench_dukcapil [--persons 1000000] [--batch-rows 100000]
+    .venv/bin/python -m bench.bench_dukcapil [--persons 1000000] [--batch-rows 200000]
         [--files DIR]
 
 Targets: each import under 30 s, the same file again under 60 s with zero changes, and
@@ -132,7 +132,7 @@ async def one_import(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--batch-rows", type=int, default=100_000)
+    parser.add_argument("--batch-rows", type=int, default=200_000)
     parser.add_argument("--files", type=Path, default=REPO_ROOT / ".data" / "bench")
     parser.add_argument(
         "--server",

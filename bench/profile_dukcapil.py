@@ -61,7 +61,7 @@ def report(label: str, result: dict) -> None:
 
 
 persons = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-batch_rows = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+batch_rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
 base, changed = files(Path(".data/bench"), persons)
 with private_server("profdk", REGENCY_SERVER) as (server, _):
     with scratch_database("profdk", server=server) as db_url:

@@ -26,5 +26,7 @@ class RegistrySettings(ServiceSettings):
     dukcapil_retry_base_s: float = 5.0
     dukcapil_retry_max_s: float = 900.0
     # Extract imports: rows per transaction, and where uploads wait (default: temp dir).
-    dukcapil_import_batch_rows: int = 100_000
+    # Each batch pays fixed costs (statistics, reassessment set-up); 200,000 rows keep
+    # a batch's temporary tables well inside temp_buffers.
+    dukcapil_import_batch_rows: int = 200_000
     dukcapil_spool_dir: str = ""

@@ -195,3 +195,32 @@ def test_exits_apply_themselves_when_the_setting_says_so(db_url, tmp_path):
         if e["type"] == "person.moved" and orjson.loads(e["payload"])["household_id"] is None
     ]
     assert len(moved_out) == len(expected.moves_out)
+
+
+def test_a_rejected_row_is_no_sign_of_leaving(db_url, tmp_path):
+    """The next extract has one person's row unreadable (rejected) and another person
+    missing: only the missing one is flagged as moved out (regency 61.71, Pontianak)."""
+    regency = "61.71"
+    extract, _ = build_extract(regency, 20, regency_villages(regency), 21, today())
+    base_path, next_path = tmp_path / "base.csv", tmp_path / "next.csv"
+    write_csv(extract, base_path)
+    asyncio.run(_import(db_url, base_path, today() - timedelta(days=60), False, regency))
+    following = extract.copy()
+    columns = following.columns
+    rejected_nik, missing_nik = columns["NIK"][4], columns["NIK"][9]
+    columns["TGL_LHR"][4] = "31-02-1990"
+    for values in columns.values():
+        del values[9]
+    write_csv(following, next_path)
+    job = asyncio.run(_import(db_url, next_path, today(), False, regency))
+    assert job["status"] == "completed", job
+    assert job["rows_rejected"] == 1
+    flagged = fetch(
+        db_url,
+        """SELECT p.nik_hash FROM dukcapil_exit_flag f JOIN person p ON p.id = f.person_id
+           WHERE f.import_id = $1::uuid AND f.kind = 'moved_out'""",
+        job["id"],
+    )
+    key = pii_codec().hash_key
+    assert [f["nik_hash"] for f in flagged] == [lookup_hash("nik", missing_nik, key)]
+    assert lookup_hash("nik", rejected_nik, key) not in {f["nik_hash"] for f in flagged}

@@ -763,27 +763,24 @@ async def reconcile_batch(
     return {k: int(v) for k, v in counts.items()}
 
 
-# $1 import id, $2 regency code. Everyone in the file, rejected rows included (a bad row
-# is no sign that the person left), is present.
-_PRESENT_SQL = """
-    DROP TABLE IF EXISTS dk_present;
-    CREATE TEMP TABLE dk_present ON COMMIT DROP AS
-    SELECT person_id AS id FROM dk_matched
-    UNION ALL  -- repeats are harmless to the anti-join below, and a sort is not
-    SELECT p.id FROM dk_row r JOIN person p ON p.nik_hash = r.nik_hash
-    WHERE r.nik_hash IS NOT NULL AND p.merged_into IS NULL;
-    ANALYZE dk_present;
-"""
-
+# $1 import id, $2 regency code. Everyone in the file is present: whoever this import
+# linked, the rows seen unchanged (dk_matched) and every row checked (dk_row), rejected
+# rows included: a bad row is no sign that the person left. The links left are few;
+# only their people are looked up.
 _MOVED_OUT_SQL = f"""
-    WITH gone AS (
-        SELECT p.id, p.household_id, p.village_code, l.linked_at
-        FROM dukcapil_person_link l
-        JOIN person p ON p.id = l.person_id
-        LEFT JOIN dk_present x ON x.id = p.id
-        WHERE x.id IS NULL AND p.merged_into IS NULL AND p.death_date IS NULL
+    WITH unmatched AS (
+        SELECT l.person_id, l.linked_at FROM dukcapil_person_link l
+        WHERE l.import_id IS DISTINCT FROM $1
+          AND NOT EXISTS (SELECT 1 FROM dk_matched m WHERE m.person_id = l.person_id)
+    ),
+    gone AS (
+        SELECT p.id, p.household_id, p.village_code, u.linked_at
+        FROM unmatched u
+        CROSS JOIN LATERAL (SELECT * FROM person x WHERE x.id = u.person_id LIMIT 1) p
+        WHERE p.merged_into IS NULL AND p.death_date IS NULL
           AND p.household_id IS NOT NULL AND p.nik_hash IS NOT NULL
           AND starts_with(p.village_code, $2 || '.')
+          AND NOT EXISTS (SELECT 1 FROM dk_row r WHERE r.nik_hash = p.nik_hash)
     ),
     flagged AS (
         INSERT INTO dukcapil_exit_flag (id, import_id, person_id, household_id, village_code,
@@ -811,7 +808,6 @@ async def flag_moved_out(conn: asyncpg.Connection, ctx: BatchContext, regency_co
     """Exit flags for people an earlier extract listed and this one does not."""
     prefix = publish.id_prefix()
     await publish.begin(conn)
-    await conn.execute(_PRESENT_SQL)
     flagged = await conn.fetch(with_ids(_MOVED_OUT_SQL, prefix), ctx.import_id, regency_code)
     if ctx.auto_apply_exits and flagged:
         await apply_exits(
