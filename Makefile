@@ -30,7 +30,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	bench/run_all.sh
 
 clean:
 	rm -rf $(VENV) .data
