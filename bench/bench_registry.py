@@ -3,7 +3,8 @@
 1. Seed 100,000 households (~364,000 persons) for Ketapang through the bulk path, and
    COPY the same person rows into a plain table without indexes in the same run: the
    ratio says how much the registry adds (sealing, memberships, target groups, KRS,
-   indexes, ~600,000 feed events) on top of moving the bytes.
+   indexes, ~600,000 feed events) on top of moving the bytes. Then the daily KRS
+   reassessment (``kkb krs reassess``) of those households: today, and a year on.
 2. Seed a regency of 150,000 households and time the first page of ``GET /v1/krs`` over
    HTTP against the real registry process (cold, then warm), for the regency and with
    filters.
@@ -19,6 +20,7 @@ import os
 import statistics
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 
@@ -29,6 +31,7 @@ from common.identity import Identity, encode_identity
 from common.settings import CommonSettings
 from kkb.bootstrap import as_service
 from kkb.stack import Stack
+from services.registry.risk.bulk import reassess_region
 from services.registry.seed.loader import seed_regency, villages_of
 from services.registry.seed.population import COPY_COLUMNS, generate, to_copy_rows
 
@@ -56,6 +59,21 @@ async def plain_copy_seconds(db_url: str, households: int) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
         await conn.execute("DROP TABLE plain_person")
     return elapsed, len(rows)
+
+
+async def reassess(db_url: str, days_later: int) -> dict:
+    """The daily KRS job over the seeded regency, as of ``days_later`` days after today."""
+    async with as_service(db_url, "registry") as conn:
+        start = time.perf_counter()
+        result = await reassess_region(conn, today() + timedelta(days=days_later), REGENCY)
+        wall = time.perf_counter() - start
+    return {
+        "as_of": str(result.as_of),
+        "households": result.households,
+        "changed_and_published": result.changed,
+        "seconds": round(wall, 2),
+        "phases": result.seconds,
+    }
 
 
 async def seed(db_url: str, households: int) -> dict:
@@ -152,6 +170,11 @@ def main() -> None:
             "plain_copy_seconds": round(plain, 2),
             "ratio_to_plain_copy": round(seeded["seconds"] / plain, 1),
         }
+        # The same day again (nothing changes), then a year on (ages moved).
+        results["krs_reassess"] = [
+            asyncio.run(reassess(db_url, 0)),
+            asyncio.run(reassess(db_url, 365)),
+        ]
     if not args.seed_only:
         with scratch_database("registry_krs") as db_url:
             results["krs_seed"] = asyncio.run(seed(db_url, args.krs_households))
