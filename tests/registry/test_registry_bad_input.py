@@ -110,8 +110,9 @@ def test_pregnancy_for_a_man_or_outside_10_to_55_is_refused(operator):
                 f.member("Nia Sintetis", FEMALE, f.years_ago(9), CHILD, with_nik=False),
             ]
         ),
-    ).json()
-    people = {m["full_name"]: m["id"] for m in created["members"]}
+    )
+    assert created.status_code == 201, created.text
+    people = {m["full_name"]: m["id"] for m in created.json()["members"]}
     start = (f.today() - timedelta(days=60)).isoformat()
     cases = [
         ("Joko Sintetis", "pregnancy_not_female"),
