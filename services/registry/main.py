@@ -14,6 +14,7 @@ from services.registry.growth.routes import router as growth_router
 from services.registry.households.routes import router as households_router
 from services.registry.persons.routes import router as persons_router
 from services.registry.regions.routes import router as regions_router
+from services.registry.risk.daily import start_krs_daily
 from services.registry.risk.routes import router as krs_router
 from services.registry.search.routes import router as search_router
 from services.registry.settings import RegistrySettings
@@ -47,6 +48,6 @@ def create_app() -> FastAPI:
             dukcapil_verification_router,
             dukcapil_router,
         ],
-        on_startup=[start_dukcapil],
+        on_startup=[start_dukcapil, start_krs_daily],
         on_shutdown=[stop_dukcapil],
     )

@@ -30,3 +30,7 @@ class RegistrySettings(ServiceSettings):
     # a batch's temporary tables well inside temp_buffers.
     dukcapil_import_batch_rows: int = 200_000
     dukcapil_spool_dir: str = ""
+    # The daily KRS reassessment (risk/daily.py): on, and how often it looks whether
+    # today's is done.
+    krs_daily_enabled: bool = True
+    krs_daily_check_s: float = 900.0
