@@ -21,7 +21,6 @@ The seed (``seed/loader.py``) assesses its freshly loaded households through
 ``reassess_listed``: one way to assess many families.
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,6 +28,7 @@ import asyncpg
 import orjson
 
 from common.ids import uuid7
+from common.laps import Laps
 from services.registry.codelists import (
     CHILD,
     FEMALE,
@@ -289,14 +289,7 @@ async def _reassess_scope(
     transaction. ``every``: store and publish every household's assessment, changed or
     not (as the per-household path does after a write)."""
     rules = rule_set_for(as_of)
-    seconds: dict[str, float] = {}
-    mark = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        seconds[name] = round(now - mark, 3)
-        mark = now
+    lap = Laps()
 
     # Per-household writes wait for this run (and it for them): each family's current
     # assessment is then either this run's or one made from later data.
@@ -345,7 +338,7 @@ async def _reassess_scope(
         changed=counts["changed"],
         krs_families=counts["krs"],
         target_families=counts["target"],
-        seconds=seconds,
+        seconds=lap.seconds,
     )
 
 

@@ -21,6 +21,7 @@ import asyncpg
 
 from common.clock import today
 from common.ids import uuid7
+from common.laps import Laps
 from services.registry.events.rules import MAX_GESTATION
 from services.registry.events.target_groups import (
     BADUTA_MONTHS,
@@ -386,14 +387,7 @@ async def _suspend_indexes(conn: asyncpg.Connection) -> list[str]:
 
 async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResult:
     """Insert ``pop`` (already generated) in one transaction on ``conn``."""
-    seconds: dict[str, float] = {}
-    mark = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        seconds[name] = round(now - mark, 3)
-        mark = now
+    lap = Laps()
 
     # Sealing the persons' NIKs is the longest Python step: it runs in a thread while
     # the database takes the households (asyncpg waits on the socket, freeing the GIL).
@@ -474,7 +468,7 @@ async def load_population(conn: asyncpg.Connection, pop: Population) -> SeedResu
         krs_families=assessed.krs_families,
         target_families=assessed.target_families,
         events=len(households) * 2 + len(persons) + n_events,
-        seconds=seconds,
+        seconds=lap.seconds,
     )
 
 
