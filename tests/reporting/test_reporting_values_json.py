@@ -1,4 +1,5 @@
-"""The integer rounding gives the floats the Fraction rounding gave."""
+"""The values answer written without models (values_json) is the models' answer byte for
+byte, and the integer rounding gives the floats the Fraction rounding gave."""
 
 import math
 import random
@@ -7,8 +8,21 @@ from fractions import Fraction
 
 import pytest
 
+from services.reporting.engine import definitions as defs
 from services.reporting.indicators.catalogue import Direction
 from services.reporting.indicators.formulas import change, ratio, round_half_up
+from services.reporting.periods import parse_period
+from services.reporting.regions import region_index
+from services.reporting.suppression import SuppressionReason
+from services.reporting.values.schemas import ValuesRead, values_json
+from services.reporting.values.service import (
+    IndicatorResult,
+    RegionRow,
+    Shown,
+    ValuesResult,
+    change_between,
+)
+from tests.reporting.bulungan import PROVINCE, REGENCY
 
 
 def fraction_round_half_up(value: Fraction | Decimal | int | float, decimals: int) -> float:
@@ -72,3 +86,77 @@ def test_ratio_and_change_as_with_fractions():
                     else None
                 )
                 assert same(moved.absolute, absolute) and same(moved.relative, relative)
+
+
+def _result(protected: bool, children: bool) -> ValuesResult:
+    """Every kind of cell: percentages, counts, medians, withheld, empty, no change."""
+    regions = region_index()
+    period = parse_period("2026-Q1")
+    codes = ["stunting_prevalence", "krs_households", "referral_median_days", "lokus_villages"]
+    shown = [
+        Shown(33.3, 1, 3),
+        Shown(12, 12, None),
+        Shown(None, None, None, SuppressionReason.PRIMARY),
+        Shown(None, None, None, SuppressionReason.COMPLEMENTARY),
+        Shown(None, 0, 0),
+        Shown(4.5, None, 6),
+        Shown(0.0, 0, 7),
+        Shown(100.0, 7, 7),
+        Shown(None, None, 0),
+        Shown(1, 1, None),
+    ]
+    villages = regions.villages(REGENCY)
+    indicators = []
+    for n, definition in enumerate(defs.resolve(codes, period)):
+
+        def row(code: str, i: int, definition=definition) -> RegionRow:
+            now, before = shown[i % len(shown)], shown[(i * 7 + 3) % len(shown)]
+            return RegionRow(
+                regions.require(code), now, before, change_between(definition, now, before)
+            )
+
+        indicators.append(
+            IndicatorResult(
+                definition,
+                row(REGENCY, n),
+                [row(v, n + i) for i, v in enumerate(villages)] if children else None,
+            )
+        )
+    return ValuesResult(
+        region=regions.require(REGENCY),
+        period=period,
+        previous_period=period.previous(),
+        protected=protected,
+        min_denominator=10,
+        indicators=indicators,
+        data_cutoff={
+            "as_of": "2026-11-28T04:00:00+00:00",
+            "feeds": {"registry": {"position": "12.3", "events_applied": 5, "last_event_at": None}},
+        },
+    )
+
+
+@pytest.mark.parametrize(("protected", "children"), [(True, True), (False, True), (True, False)])
+def test_values_json_is_the_models_answer(protected: bool, children: bool):
+    result = _result(protected, children)
+    assert values_json(result) == ValuesRead.of(result).model_dump_json().encode()
+
+
+@pytest.mark.parametrize("caller", ["admin", "analyst"])
+def test_values_answer_is_what_its_model_writes(bulungan, request, caller):
+    """Over HTTP, with and without the personal-data right (withheld cells)."""
+    client = request.getfixturevalue(caller)
+    resp = client.get(
+        "/v1/reporting/values",
+        params={
+            "indicator": defs.all_codes(),
+            "region": REGENCY if caller == "admin" else PROVINCE,
+            "period": "2026-Q1",
+            "breakdown": "villages",
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/json"
+    assert ValuesRead.model_validate_json(resp.content).model_dump_json().encode() == resp.content
+    if caller == "analyst":
+        assert b'"suppressed":"primary"' in resp.content
