@@ -2,6 +2,11 @@
 over a regency with about a million measurements.
 
     .venv/bin/python -m bench.bench_reporting [--children 80000] [--visits 12] [--batch 5000]
+        [--keep-database | --reuse URL]
+
+--keep-database leaves the loaded database in place (its URL is in the results);
+--reuse URL then measures only the queries on it, without loading 1.2M events again
+(for iterating on the query path; the recorded figures come from a full run).
 
 Synthetic registry events are written straight into the registry's outbox (as the
 registry's role, one transaction), then applied page by page with the reporting
@@ -23,6 +28,8 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import orjson
@@ -34,8 +41,10 @@ from common.feed import FeedEvent
 from common.http import IDENTITY_HEADER
 from common.identity import Identity, Role, encode_identity
 from common.settings import CommonSettings
-from kkb.bootstrap import as_service
+from kkb import database
+from kkb.bootstrap import as_service, load_reference_data
 from kkb.database import connect, service_url
+from kkb.migrate import upgrade_all
 from services.reporting.engine.definitions import all_codes
 from services.reporting.feeds.consumers import READ_MODELS
 from services.reporting.feeds.registry import apply_registry_batch
@@ -307,15 +316,47 @@ def lag(db_url: str, stack, samples: int) -> dict:
     }
 
 
+@contextmanager
+def kept_database() -> Iterator[str]:
+    """As scratch_database, but left in place for --reuse (drop it by hand)."""
+    server = database.start_server()
+    name = f"kkb_bench_reporting_kept_{uuid.uuid4().hex[:6]}"
+    asyncio.run(database.create_database(server.admin_url, name))
+    url = database.with_database(server.admin_url, name)
+    try:
+        asyncio.run(database.provision(url))
+        upgrade_all(url)
+        asyncio.run(load_reference_data(url))
+        yield url
+    finally:
+        server.stop()
+
+
+def reuse(db_url: str, repeat: int) -> dict:
+    env = {"REPORTING_CONSUME_FEEDS": "false", "INTERVENTIONS_CONSUME_FEEDS": "false"}
+    with running_stack(db_url, only=("reporting",), **env) as stack:
+        return {"database": db_url, "queries": queries(stack, repeat)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=80000)
     parser.add_argument("--visits", type=int, default=12, help="monthly visits in the year")
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--keep-database", action="store_true", help="leave it for --reuse")
+    group.add_argument("--reuse", metavar="URL", help="queries only, on a kept database")
     args = parser.parse_args()
     results: dict = {"machine": machine(), "load_average": os.getloadavg()}
-    with scratch_database("reporting") as db_url:
+    if args.reuse:
+        results.update(reuse(args.reuse, args.repeat))
+        results["load_average_after"] = os.getloadavg()
+        print(json.dumps(results, indent=2, default=str))
+        return
+    with kept_database() if args.keep_database else scratch_database("reporting") as db_url:
+        if args.keep_database:
+            results["database"] = db_url
         started = time.perf_counter()
         total = asyncio.run(write_population(db_url, args.children, args.visits))
         results["written"] = {"events": total, "seconds": round(time.perf_counter() - started)}
