@@ -27,6 +27,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# A server sized for a regency's registry: a million people is ~1.5 GB with its indexes,
+# and a server sized for it keeps them in memory (the default 128 MB reads them back from
+# disk on every batch) and does not checkpoint every few seconds of a bulk load.
+REGENCY_SERVER = {"shared_buffers": "2GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
+
+
 @contextmanager
 def private_server(label: str, settings: dict[str, str]) -> Iterator[tuple[database.Server, Path]]:
     """An embedded PostgreSQL of our own in a temporary folder, with ``settings`` (ALTER
@@ -55,6 +61,27 @@ async def _alter_system(admin_url: str, settings: dict[str, str]) -> None:
 
 
 @contextmanager
+def bench_server(choice: str, label: str) -> Iterator[database.Server | None]:
+    """``private``: a server of our own sized for a regency; ``shared``: None, meaning the
+    project's server (DATABASE_URL, or the embedded default) as configured."""
+    if choice == "private":
+        with private_server(label, REGENCY_SERVER) as (server, _):
+            yield server
+    else:
+        yield None
+
+
+def add_server_option(parser) -> None:
+    parser.add_argument(
+        "--server",
+        choices=("private", "shared"),
+        default="private",
+        help="private: an embedded PostgreSQL of its own, sized for a regency (default);"
+        " shared: the project's server (DATABASE_URL), as configured",
+    )
+
+
+@contextmanager
 def scratch_database(label: str, *, regions: bool = True, server: database.Server | None = None):
     """A migrated database of its own on ``server`` (default: the project's server)."""
     own = server is None
@@ -77,9 +104,11 @@ def scratch_database(label: str, *, regions: bool = True, server: database.Serve
 @contextmanager
 def running_stack(db_url: str, only: tuple[str, ...] | None = None, **extra_env: str):
     """The apps (``only`` some of them) on free ports, stopped on exit."""
-    stack = Stack(db_url, ports={n: free_port() for n in
-                                 ("gateway", "registry", "interventions", "reporting")},
-                  extra_env={"KKB_LOG_LEVEL": "WARNING", **extra_env})
+    stack = Stack(
+        db_url,
+        ports={n: free_port() for n in ("gateway", "registry", "interventions", "reporting")},
+        extra_env={"KKB_LOG_LEVEL": "WARNING", **extra_env},
+    )
     stack.start(only=only)
     try:
         stack.wait_ready(timeout_s=60, only=only)

@@ -19,7 +19,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench._harness import machine, private_server, scratch_database
+from bench._harness import add_server_option, bench_server, machine, scratch_database
 from bench.gen_dukcapil_extract import (
     COLUMNS,
     change_extract,
@@ -32,10 +32,6 @@ from kkb.bootstrap import as_service
 from services.registry.dukcapil.importer import ImportProgress, prepare_import, run_import
 
 REGENCY = "61.04"
-# A registry of a million people is ~1.5 GB with its indexes: a server sized for it keeps
-# them in memory (the default 128 MB reads them back from disk on every batch) and does
-# not checkpoint every few seconds of a bulk load.
-REGENCY_SERVER = {"shared_buffers": "2GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
 AS_OF = date(2026, 7, 1)
 CHANGE_KINDS = (
     "households_added",
@@ -134,22 +130,22 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--batch-rows", type=int, default=200_000)
     parser.add_argument("--files", type=Path, default=REPO_ROOT / ".data" / "bench")
-    parser.add_argument(
-        "--server",
-        choices=("private", "shared"),
-        default="private",
-        help="private: an embedded PostgreSQL of its own, sized for a regency (default);"
-        " shared: the project's server (DATABASE_URL), as configured",
-    )
+    add_server_option(parser)
     args = parser.parse_args()
 
     base, changed = files(args.files, args.persons)
-    print(json.dumps({"machine": machine(), "base": base.name, "changed": changed.name,
-                      "server": args.server}))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "base": base.name,
+                "changed": changed.name,
+                "server": args.server,
+            }
+        )
+    )
     with contextlib.ExitStack() as resources:
-        server = None
-        if args.server == "private":
-            server, _ = resources.enter_context(private_server("dukcapil", REGENCY_SERVER))
+        server = resources.enter_context(bench_server(args.server, "dukcapil"))
         db_url = resources.enter_context(scratch_database("dukcapil", server=server))
         copy_s = asyncio.run(plain_copy(db_url, base))
         print(json.dumps({"step": "plain_copy", "s": round(copy_s, 2)}), flush=True)

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import httpx
 
-from bench._harness import free_port, machine, scratch_database
+from bench._harness import add_server_option, bench_server, free_port, machine, scratch_database
 from common.clock import today
 from common.http import IDENTITY_HEADER
 from common.identity import Identity, encode_identity
@@ -159,9 +159,13 @@ def main() -> None:
     parser.add_argument(
         "--seed-only", action="store_true", help="only part 1 (the seed and its plain COPY)"
     )
+    add_server_option(parser)
     args = parser.parse_args()
-    results: dict = {"machine": machine(), "load_average": os.getloadavg()}
-    with scratch_database("registry_seed") as db_url:
+    results: dict = {"machine": machine(), "server": args.server, "load_average": os.getloadavg()}
+    with (
+        bench_server(args.server, "registry") as server,
+        scratch_database("registry_seed", server=server) as db_url,
+    ):
         plain, rows = asyncio.run(plain_copy_seconds(db_url, args.households))
         seeded = asyncio.run(seed(db_url, args.households))
         results["seed"] = {
@@ -176,7 +180,10 @@ def main() -> None:
             asyncio.run(reassess(db_url, 365)),
         ]
     if not args.seed_only:
-        with scratch_database("registry_krs") as db_url:
+        with (
+            bench_server(args.server, "registry_krs") as server,
+            scratch_database("registry_krs", server=server) as db_url,
+        ):
             results["krs_seed"] = asyncio.run(seed(db_url, args.krs_households))
             results["krs_list"] = krs_list(db_url, args.repeat)
     results["load_average_after"] = os.getloadavg()

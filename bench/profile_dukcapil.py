@@ -4,6 +4,7 @@ into an empty registry, then the next extract (5% changed) on top of it.
 
     .venv/bin/python -m bench.profile_dukcapil [PERSONS] [BATCH_ROWS]
 """
+
 import asyncio
 import os
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import asyncpg
 
-from bench._harness import private_server, scratch_database
-from bench.bench_dukcapil import AS_OF, REGENCY_SERVER, files, one_import
+from bench._harness import REGENCY_SERVER, private_server, scratch_database
+from bench.bench_dukcapil import AS_OF, files, one_import
 
 TIMES: dict[str, list[float]] = defaultdict(list)
 _orig = {name: getattr(asyncpg.Connection, name) for name in ("execute", "fetch", "fetchval")}
