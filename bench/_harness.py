@@ -82,11 +82,19 @@ def add_server_option(parser) -> None:
 
 
 @contextmanager
-def scratch_database(label: str, *, regions: bool = True, server: database.Server | None = None):
-    """A migrated database of its own on ``server`` (default: the project's server)."""
+def scratch_database(
+    label: str,
+    *,
+    regions: bool = True,
+    server: database.Server | None = None,
+    keep: bool = False,
+):
+    """A migrated database of its own on ``server`` (default: the project's server);
+    ``keep``: left in place afterwards (named ``kkb_bench_<label>_kept_…``; drop it by
+    hand), for a bench to measure again on it."""
     own = server is None
     server = server or database.start_server()
-    name = f"kkb_bench_{label}_{uuid.uuid4().hex[:6]}"
+    name = f"kkb_bench_{label}_{'kept_' if keep else ''}{uuid.uuid4().hex[:6]}"
     asyncio.run(database.create_database(server.admin_url, name))
     url = database.with_database(server.admin_url, name)
     try:
@@ -96,7 +104,8 @@ def scratch_database(label: str, *, regions: bool = True, server: database.Serve
             asyncio.run(load_reference_data(url))
         yield url
     finally:
-        asyncio.run(database.drop_database(server.admin_url, name))
+        if not keep:
+            asyncio.run(database.drop_database(server.admin_url, name))
         if own:
             server.stop()
 

@@ -28,8 +28,6 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import orjson
@@ -41,10 +39,8 @@ from common.feed import FeedEvent
 from common.http import IDENTITY_HEADER
 from common.identity import Identity, Role, encode_identity
 from common.settings import CommonSettings
-from kkb import database
-from kkb.bootstrap import as_service, load_reference_data
+from kkb.bootstrap import as_service
 from kkb.database import connect, service_url
-from kkb.migrate import upgrade_all
 from services.reporting.engine.definitions import all_codes
 from services.reporting.feeds.consumers import READ_MODELS
 from services.reporting.feeds.registry import apply_registry_batch
@@ -316,22 +312,6 @@ def lag(db_url: str, stack, samples: int) -> dict:
     }
 
 
-@contextmanager
-def kept_database() -> Iterator[str]:
-    """As scratch_database, but left in place for --reuse (drop it by hand)."""
-    server = database.start_server()
-    name = f"kkb_bench_reporting_kept_{uuid.uuid4().hex[:6]}"
-    asyncio.run(database.create_database(server.admin_url, name))
-    url = database.with_database(server.admin_url, name)
-    try:
-        asyncio.run(database.provision(url))
-        upgrade_all(url)
-        asyncio.run(load_reference_data(url))
-        yield url
-    finally:
-        server.stop()
-
-
 def reuse(db_url: str, repeat: int) -> dict:
     env = {"REPORTING_CONSUME_FEEDS": "false", "INTERVENTIONS_CONSUME_FEEDS": "false"}
     with running_stack(db_url, only=("reporting",), **env) as stack:
@@ -354,7 +334,7 @@ def main() -> None:
         results["load_average_after"] = os.getloadavg()
         print(json.dumps(results, indent=2, default=str))
         return
-    with kept_database() if args.keep_database else scratch_database("reporting") as db_url:
+    with scratch_database("reporting", keep=args.keep_database) as db_url:
         if args.keep_database:
             results["database"] = db_url
         started = time.perf_counter()
