@@ -763,6 +763,13 @@ async def reconcile_batch(
     return {k: int(v) for k, v in counts.items()}
 
 
+# Nobody can have left when no earlier extract was linked (a first import).
+_EARLIER_LINKS_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM dukcapil_person_link WHERE import_id IS DISTINCT FROM $1)"
+)
+# Hash: equality only, and no collation-aware comparisons to build it.
+_LEAVER_INDEX_SQL = "CREATE INDEX IF NOT EXISTS dk_row_nik_hash ON dk_row USING hash (nik_hash)"
+
 # $1 import id, $2 regency code. Everyone in the file is present: whoever this import
 # linked, the rows seen unchanged (dk_matched) and every row checked (dk_row), rejected
 # rows included: a bad row is no sign that the person left. The links left are few;
@@ -808,6 +815,13 @@ async def flag_moved_out(conn: asyncpg.Connection, ctx: BatchContext, regency_co
     """Exit flags for people an earlier extract listed and this one does not."""
     prefix = publish.id_prefix()
     await publish.begin(conn)
+    if await conn.fetchval(_EARLIER_LINKS_SQL, ctx.import_id):
+        # Leavers are looked up by NIK hash among the staged rows. For a few thousand of
+        # them the planner may take a nested loop, and without an index that rescans the
+        # rows once per leaver (281 s instead of 1.6 s, seen on the 5% changed bench).
+        # Made here, not with the other staging indexes: there it turned the batches'
+        # hash joins on dk_row into probes (2.8 s -> 4.6 s for deciding a batch).
+        await conn.execute(_LEAVER_INDEX_SQL)
     flagged = await conn.fetch(with_ids(_MOVED_OUT_SQL, prefix), ctx.import_id, regency_code)
     if ctx.auto_apply_exits and flagged:
         await apply_exits(

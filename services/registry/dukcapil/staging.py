@@ -200,14 +200,6 @@ async def stage_file(
     )
     await conn.execute("CREATE INDEX ON dk_row (batch)")
     await conn.execute("CREATE INDEX ON dk_row (kk)")
-    # Who left is looked up by NIK hash among the rows (reconcile.flag_moved_out): for
-    # a few thousand leavers the planner may take a nested loop, and without an index
-    # that rescans the rows once per leaver (281 s instead of 1.6 s, seen on the 5%
-    # changed bench). Hash: equality only, and no collation-aware comparisons to build it.
-    # Nobody can have left a registry no extract has been linked to yet (1.4 s saved on
-    # a first import of a million rows).
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM dukcapil_person_link)"):
-        await conn.execute("CREATE INDEX ON dk_row USING hash (nik_hash)")
     await conn.execute(_DUPLICATES_SQL)
     await conn.execute(_HOUSEHOLDS_SQL, b"kk_number\x00")
     await conn.execute("CREATE INDEX ON dk_household (batch)")
