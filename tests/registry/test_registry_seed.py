@@ -11,6 +11,7 @@ from common.db import make_engine, make_sessionmaker
 from common.pii import decrypt_field, lookup_hash
 from kkb.bootstrap import as_service
 from kkb.database import service_url
+from services.registry.duplicates.repository import NAME_KEY
 from services.registry.events import repository as events_repo
 from services.registry.households import repository as households_repo
 from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
@@ -21,6 +22,7 @@ from services.registry.risk.service import (
     conditions_of,
     household_members,
 )
+from services.registry.search.repository import NAME_TSV
 from services.registry.seed.loader import SeedConflict, seed_regency, villages_of
 from services.registry.seed.population import generate
 
@@ -208,3 +210,25 @@ def test_bulk_sealing_matches_common_pii():
     assert codec.hash_many("nik", values) == [
         lookup_hash("nik", v, codec.hash_key) if v else None for v in values
     ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "index"),
+    [
+        (f"{NAME_TSV} @@ to_tsquery('simple', 'siti')", "person_name_tsv"),
+        (
+            f"p.merged_into IS NULL AND p.village_code = '61.11.01.2001'"
+            f" AND {NAME_KEY} = 'sitiaminah'",
+            "person_duplicate_key",
+        ),
+    ],
+)
+async def test_name_queries_use_the_expression_indexes(db_url, seeded, condition, index):
+    """The queries' name expressions are the indexes' (migration registry_0008): a copy
+    that drifted would turn every name search into a scan of the whole registry."""
+    async with as_service(db_url, "registry") as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = await conn.fetchval(
+            f"EXPLAIN (FORMAT JSON) SELECT p.id FROM person p WHERE {condition}"
+        )
+    assert index in plan

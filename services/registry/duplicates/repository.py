@@ -8,6 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.scoping import scope_sql
 
+# Case, spaces and punctuation folded ("Nur'aini" = "Nur Aini"): the expression of the
+# person_duplicate_key index (migration registry_0008), written the same here so the
+# planner uses it.
+NAME_KEY = "regexp_replace(lower(p.full_name), '[^[:alnum:]]+', '', 'g')"
+
 
 async def likely_duplicates(
     session: AsyncSession, scope: str, within: str, after: list[Any] | None, limit: int
@@ -24,7 +29,7 @@ async def likely_duplicates(
                 FROM person p
                 WHERE p.merged_into IS NULL AND {scope_sql("p.village_code")}
                   AND {scope_sql("p.village_code", "within")}
-                GROUP BY p.village_code, p.name_key, p.birth_date
+                GROUP BY p.village_code, {NAME_KEY}, p.birth_date
                 HAVING count(*) > 1
             ) g
             WHERE (village_code, ids[1]) > (:after_code, :after_id)
