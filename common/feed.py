@@ -33,7 +33,7 @@ OUTBOX_DDL = [
         aggregate_id uuid NOT NULL,
         region_code text NOT NULL DEFAULT '',
         occurred_at timestamptz NOT NULL DEFAULT now(),
-        payload jsonb NOT NULL,
+        payload jsonb NOT NULL,  -- json since each service's lean_outbox migration
         PRIMARY KEY (xid, id)
     )
     """,
@@ -80,7 +80,7 @@ class Position:
 _INSERT = text(
     """
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code, payload)
-    VALUES (:event_id, :type, :aggregate_type, :aggregate_id, :region_code, CAST(:payload AS jsonb))
+    VALUES (:event_id, :type, :aggregate_type, :aggregate_id, :region_code, CAST(:payload AS json))
     """
 )
 

@@ -15,3 +15,15 @@ def create_plumbing() -> None:
 def drop_plumbing() -> None:
     for statement in [*IDEMPOTENCY_DROP, *OUTBOX_DROP]:
         op.execute(statement)
+
+
+def lean_outbox() -> None:
+    """Payloads as ``json`` (checked, kept as written: each is written once and served as
+    is, never queried inside) and no unique index on the generated event ids."""
+    op.execute("DROP INDEX outbox_event_event_id")
+    op.execute("ALTER TABLE outbox_event ALTER COLUMN payload TYPE json USING payload::json")
+
+
+def rich_outbox() -> None:
+    op.execute("ALTER TABLE outbox_event ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
+    op.execute("CREATE UNIQUE INDEX outbox_event_event_id ON outbox_event (event_id)")

@@ -13,9 +13,11 @@ from kkb.bootstrap import as_service
 from kkb.database import service_url
 from services.registry.duplicates.repository import NAME_KEY
 from services.registry.events import repository as events_repo
+from services.registry.events.routes import life_event_payload
 from services.registry.households import repository as households_repo
+from services.registry.households.routes import household_payload
 from services.registry.persons.crypto import NIK_CONTEXT, pii_codec
-from services.registry.persons.service import groups_of
+from services.registry.persons.service import person_payload
 from services.registry.risk.rules import assess_krs
 from services.registry.risk.service import (
     assessment_row,
@@ -160,8 +162,8 @@ async def test_bulk_krs_and_target_groups_match_the_rules(db_url, seeded):
         group_mismatches = []
         for p in people:
             life = events_repo.to_life_events(events.get(p["id"], []))
-            want = orjson.loads(orjson.dumps(groups_of(p, life, AS_OF)))
-            got = by_person[str(p["id"])]["target_groups"]
+            want = orjson.loads(orjson.dumps(person_payload(p, life, AS_OF), default=str))
+            got = by_person[str(p["id"])]
             if got != want:
                 group_mismatches.append((p["id"], got, want))
     await engine.dispose()
@@ -232,3 +234,36 @@ async def test_name_queries_use_the_expression_indexes(db_url, seeded, condition
             f"EXPLAIN (FORMAT JSON) SELECT p.id FROM person p WHERE {condition}"
         )
     assert index in plan
+
+
+async def test_household_and_life_event_payloads_match_the_api(db_url, seeded):
+    """The seed's JSON text is what the per-record API publishes, field for field."""
+    engine = make_engine(service_url(db_url, "registry"), "registry")
+    mismatches = []
+    try:
+        async with make_sessionmaker(engine)() as session:
+            published = (
+                await session.execute(
+                    text(
+                        "SELECT type, aggregate_id, payload::text AS payload FROM outbox_event"
+                        " WHERE type IN ('household.registered', 'life_event.recorded')"
+                        " AND region_code LIKE :r || '.%'"
+                    ),
+                    {"r": REGENCY},
+                )
+            ).all()
+            assert len(published) > HOUSEHOLDS
+            for kind, aggregate_id, payload in published:
+                if kind == "household.registered":
+                    row = await households_repo.get_household(session, aggregate_id, "")
+                    want = await household_payload(session, row)
+                else:
+                    want = life_event_payload(
+                        await events_repo.get_event(session, aggregate_id, "")
+                    )
+                want = orjson.loads(orjson.dumps(want, default=str))
+                if orjson.loads(payload) != want:
+                    mismatches.append((kind, aggregate_id, payload, want))
+    finally:
+        await engine.dispose()
+    assert mismatches == []

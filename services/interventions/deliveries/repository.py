@@ -358,7 +358,7 @@ async def insert_staged(session: AsyncSession, batch: dict[str, Any]) -> int:
             EMIT_MANY_SQL
             + """
             SELECT st.event_id, 'delivery.recorded', 'delivery', st.id, s.village_code,
-                jsonb_build_object(
+                json_build_object(
                     'delivery_id', st.id, 'subject_kind', s.kind,
                     'subject_id', st.subject_id, 'household_id', s.household_id,
                     'village_code', s.village_code, 'intervention_code', st.intervention_code,

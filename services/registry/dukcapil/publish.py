@@ -24,8 +24,10 @@ import asyncpg
 import orjson
 
 from common.ids import uuid7
+from common.json_sql import json_uuid, json_value
 from services.registry.events import repository as events_repo
-from services.registry.events.target_groups_sql import age_groups_sql
+from services.registry.events.target_groups_sql import target_groups_sql
+from services.registry.persons.payload_sql import person_payload_sql
 from services.registry.persons.service import groups_of
 from services.registry.risk.bulk import reassess_listed
 
@@ -122,7 +124,7 @@ async def _python_groups(conn: asyncpg.Connection, as_of: date) -> None:
     ]
     await conn.execute(
         """
-        CREATE TEMP TABLE dk_py_groups (person_id uuid PRIMARY KEY, target_groups jsonb)
+        CREATE TEMP TABLE dk_py_groups (person_id uuid PRIMARY KEY, target_groups text)
             ON COMMIT DROP
         """
     )
@@ -151,23 +153,18 @@ def _events(found: dict[Any, list[dict]], person_id: Any):
 
 # $1 as of. person.* payloads as persons.service.person_payload builds them (plus the
 # move's origin).
+_GROUPS_SQL = f"coalesce(py.target_groups, {target_groups_sql('p', 'CAST($1 AS date)')})"
+_MOVED_FROM = [
+    ("from_household_id", json_uuid("e.from_household_id")),
+    ("from_village_code", json_value("e.from_village_code")),
+]
 _PERSON_EVENTS_SQL = f"""
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
     SELECT {ID_SQL}, e.type, 'person', p.id, p.village_code,
-           jsonb_build_object(
-               'person_id', p.id, 'household_id', p.household_id,
-               'village_code', p.village_code, 'sex', p.sex, 'birth_date', p.birth_date,
-               'relationship', p.relationship, 'marital_status', p.marital_status,
-               'alive', p.death_date IS NULL, 'death_date', p.death_date,
-               'has_nik', p.nik_enc IS NOT NULL,
-               'has_birth_certificate', p.has_birth_certificate,
-               'target_groups',
-               coalesce(py.target_groups, {age_groups_sql("p", "CAST($1 AS date)")}))
-           || CASE WHEN e.type = 'person.moved'
-                   THEN jsonb_build_object('from_household_id', e.from_household_id,
-                                           'from_village_code', e.from_village_code)
-                   ELSE '{{}}'::jsonb END
+           CAST(CASE WHEN e.type = 'person.moved'
+                     THEN {person_payload_sql("p", _GROUPS_SQL, _MOVED_FROM)}
+                     ELSE {person_payload_sql("p", _GROUPS_SQL)} END AS json)
     FROM dk_event_person e
     JOIN person p ON p.id = e.person_id
     LEFT JOIN dk_py_groups py ON py.person_id = p.id
@@ -176,10 +173,10 @@ _PERSON_EVENTS_SQL = f"""
 
 # household.* payloads as households.routes.household_payload builds them.
 HOUSEHOLD_PAYLOAD_SQL = """
-    jsonb_build_object(
+    json_build_object(
         'household_id', h.id, 'village_code', h.village_code, 'active', h.active,
         'conditions', (
-            SELECT jsonb_build_object(
+            SELECT json_build_object(
                 'water_source', c.water_source, 'sanitation', c.sanitation,
                 'house_condition', c.house_condition, 'welfare_decile', c.welfare_decile,
                 'extreme_poverty', c.extreme_poverty, 'observed_date', c.observed_date)

@@ -612,8 +612,8 @@ _HOUSEHOLD_EVENTS_SQL = [
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
     SELECT {ID_SQL}, 'household.registered', 'household', h.id, h.village_code,
-           jsonb_build_object('household_id', h.id, 'village_code', h.village_code,
-                              'active', h.active, 'conditions', NULL)
+           json_build_object('household_id', h.id, 'village_code', h.village_code,
+                             'active', h.active, 'conditions', NULL)
     FROM dk_new_household n JOIN household h ON h.id = n.id
     ORDER BY h.id
     """,

@@ -80,7 +80,7 @@ def _raise_if_invalid(result: ValidationResult) -> None:
     raise located_problem([(["body"], i) for i in result.errors], status)
 
 
-def _payload(event: dict[str, Any]) -> dict[str, Any]:
+def life_event_payload(event: dict[str, Any]) -> dict[str, Any]:
     return {
         "life_event_id": str(event["id"]),
         "person_id": str(event["person_id"]),
@@ -106,7 +106,8 @@ async def _publish(
     on = today()
     event = await repo.get_event(session, event_id, "")
     assert event is not None
-    await emit(session, event_type, "life_event", event_id, _payload(event), event["village_code"])
+    payload = life_event_payload(event)
+    await emit(session, event_type, "life_event", event_id, payload, event["village_code"])
     person = await load_person(session, event["person_id"], caller)
     events = repo.to_life_events((await repo.events_of(session, [person["id"]]))[person["id"]])
     await emit_person(session, "person.updated", person, on, events)

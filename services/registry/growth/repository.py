@@ -377,7 +377,7 @@ async def insert_scored(session: AsyncSession, records: Sequence[tuple], event_t
             EMIT_MANY_SQL
             + """
             SELECT s.event_id, :type, 'measurement', s.id, s.village_code,
-                   CAST(s.payload AS jsonb)
+                   CAST(s.payload AS json)
             FROM growth_scored s
             """
         ),

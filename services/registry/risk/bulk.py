@@ -273,7 +273,7 @@ _STORE_SQL = [
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
     SELECT {_ID_SQL}, 'krs.assessed', 'household', household_id, village_code,
-           jsonb_build_object(
+           json_build_object(
                'household_id', household_id, 'village_code', village_code,
                'assessed_on', CAST($1 AS date), 'rule_set', CAST($3 AS text),
                'is_target_family', is_target_family, 'is_krs', is_krs, 'criteria', criteria)

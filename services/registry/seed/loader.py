@@ -6,9 +6,9 @@ real tables, derives memberships and target groups, and writes every feed event;
 assessments (and their events) come from the set-based reassessment every daily run
 uses (``risk/bulk.py``). One transaction: a failed seed leaves nothing behind.
 
-The bulk SQL for target groups follows ``events/target_groups.py`` with the same
-thresholds (passed in from that module); the seed tests compare its results, and the
-KRS assessments, with the per-household rules on every seeded household.
+Feed payloads are the bulk paths' JSON text (``persons/payload_sql.py``,
+``events/target_groups_sql.py``); the seed tests compare them, and the KRS assessments,
+with the per-record code on every seeded household.
 """
 
 import asyncio
@@ -21,17 +21,14 @@ import asyncpg
 
 from common.clock import today
 from common.ids import uuid7
+from common.json_sql import NULL, json_object, json_plain, json_uuid, json_value
 from common.laps import Laps
 from services.registry.events.rules import MAX_GESTATION
-from services.registry.events.target_groups import (
-    BADUTA_MONTHS,
-    BALITA_MONTHS,
-    CATIN_LEAD_MONTHS,
-    PUS_AGE,
-    REMAJA_PUTRI_AGE,
-)
+from services.registry.events.target_groups import CATIN_LEAD_MONTHS, TargetGroup
+from services.registry.events.target_groups_sql import group_object_sql, target_groups_sql
 from services.registry.persons.crypto import KK_CONTEXT, NIK_CONTEXT, pii_codec
 from services.registry.persons.nik_rules import new_provisional_id
+from services.registry.persons.payload_sql import person_payload_sql
 from services.registry.risk.bulk import reassess_listed
 from services.registry.seed.population import Population, PopulationParams, generate
 
@@ -232,67 +229,65 @@ _INSERT_SQL = [
 ]
 
 # person.registered for every staged person, with its target groups on $1 (as_of): the
-# SQL twin of target_groups() for people alive and new (PostgreSQL's date + interval
-# months clamps to the month's end exactly like add_months). Window lengths are written
-# into the text: a constant interval is parsed once, a cast parameter once per row. Most
-# people are in no group: their list is a constant, and only the others build one.
-_PUS_FROM, _PUS_UNTIL = PUS_AGE[0], PUS_AGE[1] + 1  # ages in completed years: [from, until)
-_GIRL_FROM, _GIRL_UNTIL = REMAJA_PUTRI_AGE[0], REMAJA_PUTRI_AGE[1] + 1
+# payload and groups of the bulk paths (persons/payload_sql, events/target_groups_sql),
+# with catin and ibu hamil from the staged life events. The seed makes no deliveries, no
+# deaths and no marriage dates, so nobody needs the rules themselves.
+_CATIN_START = f"(expected_date - interval '{CATIN_LEAD_MONTHS} months')::date"
 _PERSON_EVENTS_SQL = f"""
 INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code, payload)
 WITH ev AS (
     SELECT person_id,
            min(start_date) FILTER (WHERE kind = 'pregnancy' AND start_date <= $1
                    AND $1 <= start_date + interval '{MAX_GESTATION.days} days') AS pregnancy_start,
-           jsonb_agg(jsonb_build_object(
-                         'group', 'catin',
-                         'start', (expected_date - interval '{CATIN_LEAD_MONTHS} months')::date,
-                         'end', expected_date) ORDER BY expected_date)
-               FILTER (WHERE kind = 'marriage_plan'
-                       AND (expected_date - interval '{CATIN_LEAD_MONTHS} months')::date <= $1
+           string_agg({group_object_sql(TargetGroup.CATIN, _CATIN_START, "expected_date")},
+                      ',' ORDER BY expected_date)
+               FILTER (WHERE kind = 'marriage_plan' AND {_CATIN_START} <= $1
                        AND $1 <= expected_date) AS catin
     FROM life_event_stage GROUP BY person_id
-),
-facts AS (
-    SELECT p.id, p.household_id, p.village_code, p.nik_enc IS NOT NULL AS has_nik, p.sex,
-           p.birth_date, p.relationship, p.marital_status, ev.pregnancy_start, ev.catin,
-           (p.sex = 2 AND p.marital_status = 2
-            AND (p.birth_date + interval '{_PUS_FROM} years')::date <= $1
-            AND $1 < (p.birth_date + interval '{_PUS_UNTIL} years')::date) AS pus,
-           $1 < (p.birth_date + interval '{BADUTA_MONTHS} months')::date AS baduta,
-           $1 < (p.birth_date + interval '{BALITA_MONTHS} months')::date AS balita,
-           (p.sex = 2 AND (p.birth_date + interval '{_GIRL_FROM} years')::date <= $1
-            AND $1 < (p.birth_date + interval '{_GIRL_UNTIL} years')::date) AS remaja_putri
-    FROM person_stage p LEFT JOIN ev ON ev.person_id = p.id
 )
-SELECT {UUID7_SQL}, 'person.registered', 'person', id, village_code,
-       jsonb_build_object(
-           'person_id', id, 'household_id', household_id,
-           'village_code', village_code, 'sex', sex, 'birth_date', birth_date,
-           'relationship', relationship, 'marital_status', marital_status,
-           'alive', true, 'death_date', NULL, 'has_nik', has_nik,
-           'has_birth_certificate', false, 'target_groups',
-           CASE WHEN catin IS NULL AND pregnancy_start IS NULL
-                     AND NOT (pus OR balita OR remaja_putri) THEN '[]'::jsonb
-                ELSE COALESCE(catin, '[]'::jsonb) || to_jsonb(array_remove(ARRAY[
-                    CASE WHEN pus THEN jsonb_build_object('group', 'pus', 'start', NULL,
-                        'end', (birth_date + interval '{_PUS_UNTIL} years')::date - 1) END,
-                    CASE WHEN pregnancy_start IS NOT NULL THEN jsonb_build_object(
-                        'group', 'ibu_hamil', 'start', pregnancy_start, 'end', NULL) END,
-                    CASE WHEN baduta THEN jsonb_build_object('group', 'baduta',
-                        'start', birth_date,
-                        'end', (birth_date + interval '{BADUTA_MONTHS} months')::date - 1) END,
-                    CASE WHEN balita THEN jsonb_build_object('group', 'balita',
-                        'start', birth_date,
-                        'end', (birth_date + interval '{BALITA_MONTHS} months')::date - 1) END,
-                    CASE WHEN remaja_putri THEN jsonb_build_object('group', 'remaja_putri',
-                        'start', (birth_date + interval '{_GIRL_FROM} years')::date,
-                        'end', (birth_date + interval '{_GIRL_UNTIL} years')::date - 1) END
-                ], NULL))
-           END)
-FROM facts
+SELECT {UUID7_SQL}, 'person.registered', 'person', p.id, p.village_code,
+       CAST({
+    person_payload_sql(
+        "p", target_groups_sql("p", "$1", catin="ev.catin", pregnancy_start="ev.pregnancy_start")
+    )
+} AS json)
+FROM (SELECT *, NULL::date AS death_date, false AS has_birth_certificate
+      FROM person_stage) p
+LEFT JOIN ev ON ev.person_id = p.id
 """
 
+_CONDITIONS = json_object(
+    [
+        ("water_source", json_value("water_source")),
+        ("sanitation", json_value("sanitation")),
+        ("house_condition", json_value("house_condition")),
+        ("welfare_decile", json_plain("welfare_decile")),
+        ("extreme_poverty", json_plain("extreme_poverty")),
+        ("observed_date", json_value("observed_date")),
+    ]
+)
+_HOUSEHOLD_PAYLOAD = json_object(
+    [
+        ("household_id", json_uuid("id")),
+        ("village_code", json_value("village_code")),
+        ("active", "'true'"),
+        ("conditions", _CONDITIONS),
+    ]
+)
+_LIFE_EVENT_PAYLOAD = json_object(
+    [
+        ("life_event_id", json_uuid("id")),
+        ("person_id", json_uuid("person_id")),
+        ("household_id", json_uuid("household_id")),
+        ("village_code", json_value("village_code")),
+        ("kind", json_value("kind")),
+        ("start_date", json_value("start_date")),
+        ("end_date", NULL),
+        ("expected_date", json_value("expected_date")),
+        ("outcome", NULL),
+        ("details", "details::text"),
+    ]
+)
 _EVENTS_SQL = [
     (
         "household",
@@ -300,12 +295,7 @@ _EVENTS_SQL = [
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
     SELECT {UUID7_SQL}, 'household.registered', 'household', id, village_code,
-           jsonb_build_object(
-               'household_id', id, 'village_code', village_code, 'active', true,
-               'conditions', jsonb_build_object(
-                   'water_source', water_source, 'sanitation', sanitation,
-                   'house_condition', house_condition, 'welfare_decile', welfare_decile,
-                   'extreme_poverty', extreme_poverty, 'observed_date', observed_date))
+           CAST({_HOUSEHOLD_PAYLOAD} AS json)
     FROM household_stage
     """,
     ),
@@ -316,11 +306,7 @@ _EVENTS_SQL = [
     INSERT INTO outbox_event (event_id, type, aggregate_type, aggregate_id, region_code,
                               payload)
     SELECT {UUID7_SQL}, 'life_event.recorded', 'life_event', id, village_code,
-           jsonb_build_object(
-               'life_event_id', id, 'person_id', person_id, 'household_id', household_id,
-               'village_code', village_code, 'kind', kind, 'start_date', start_date,
-               'end_date', NULL, 'expected_date', expected_date, 'outcome', NULL,
-               'details', details)
+           CAST({_LIFE_EVENT_PAYLOAD} AS json)
     FROM life_event_stage
     """,
     ),
