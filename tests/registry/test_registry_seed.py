@@ -25,7 +25,12 @@ from services.registry.risk.service import (
     household_members,
 )
 from services.registry.search.repository import NAME_TSV
-from services.registry.seed.loader import SeedConflict, seed_regency, villages_of
+from services.registry.seed.loader import (
+    SeedConflict,
+    seed_regency,
+    suspend_keys_and_indexes,
+    villages_of,
+)
 from services.registry.seed.population import generate
 
 REGENCY = "61.11"  # Kayong Utara: no other test writes there
@@ -267,3 +272,30 @@ async def test_household_and_life_event_payloads_match_the_api(db_url, seeded):
     finally:
         await engine.dispose()
     assert mismatches == []
+
+
+_SCHEMA_SQL = """
+    SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'registry'::regnamespace
+    UNION ALL
+    SELECT indexdef FROM pg_indexes WHERE schemaname = 'registry'
+"""
+
+
+async def test_suspended_keys_and_indexes_come_back_the_same(db_url):
+    """What the bulk load drops (keys, indexes, foreign keys from and to its tables) its
+    restore statements make again, definition for definition."""
+    async with as_service(db_url, "registry") as conn:
+        before = sorted(await conn.fetchval(f"SELECT array_agg(d) FROM ({_SCHEMA_SQL}) s(d)"))
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            restore = await suspend_keys_and_indexes(conn)
+            suspended = await conn.fetchval(f"SELECT count(*) FROM ({_SCHEMA_SQL}) s")
+            for statement in restore:
+                await conn.execute(statement)
+            after = sorted(await conn.fetchval(f"SELECT array_agg(d) FROM ({_SCHEMA_SQL}) s(d)"))
+        finally:
+            await transaction.rollback()
+    assert suspended < len(before) - 40
+    assert after == before
