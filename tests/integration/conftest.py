@@ -32,6 +32,9 @@ TIMEOUT_S = float(HOOK_ENV["GATEWAY_WEBHOOK_TIMEOUT_S"])
 # Feeds serve an event once every older transaction on the PostgreSQL server has ended,
 # databases of other test runs included: waits allow for someone else's long one.
 FEED_WAIT_S = 120.0
+# A requeued delivery waits its turn behind every other test's subscriptions (slow and
+# failing receivers included) in the one dispatcher: over 15 s on a loaded 2-core machine.
+DELIVERY_WAIT_S = 60.0
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.auth_helpers import system_client, user_client
-from tests.integration.conftest import FEED_WAIT_S, PAUSE_AFTER, TIMEOUT_S
+from tests.integration.conftest import DELIVERY_WAIT_S, FEED_WAIT_S, PAUSE_AFTER, TIMEOUT_S
 from tests.integration.producers import (
     emit_direct,
     family_body,
@@ -179,7 +179,7 @@ def test_redelivery_of_one_event_and_since_a_time(hooks, receiver: Receiver):
         # Compared by id: a late event of the family may arrive in between.
         wait_until(
             lambda: any(h.webhook_id == one for h in receiver.snapshot()[before:]),
-            15,
+            DELIVERY_WAIT_S,
             "the redelivery",
         )
         again = next(h for h in receiver.snapshot()[before:] if h.webhook_id == one)
@@ -192,7 +192,9 @@ def test_redelivery_of_one_event_and_since_a_time(hooks, receiver: Receiver):
         resp = c.post(f"/v1/webhooks/subscriptions/{sid}/redeliver", json={"since": since})
         assert resp.status_code == 202
         assert resp.json()["requeued"] == len(later)
-        wait_until(lambda: len(receiver.snapshot()) >= before + len(later), 15, "redeliveries")
+        wait_until(
+            lambda: len(receiver.snapshot()) >= before + len(later), DELIVERY_WAIT_S, "redeliveries"
+        )
         time.sleep(0.5)
         again_ids = [h.webhook_id for h in receiver.snapshot()[before:] if h.webhook_id in bodies]
         assert sorted(again_ids) == sorted(later), (again_ids, later, since, bodies)
